@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes sure the real components the tests talk to are installed (Debian packages).
+# Installs the missing ones when running as root with apt-get; otherwise names them and fails.
+set -euo pipefail
+need=()
+command -v mbsync      >/dev/null 2>&1 || need+=(isync)
+command -v fetchmail   >/dev/null 2>&1 || need+=(fetchmail)
+command -v dovecot     >/dev/null 2>&1 || need+=(dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve dovecot-managesieved)
+command -v slapd       >/dev/null 2>&1 || need+=(slapd)
+command -v ldapsearch  >/dev/null 2>&1 || need+=(ldap-utils)
+command -v swaks       >/dev/null 2>&1 || need+=(swaks)
+command -v postfix     >/dev/null 2>&1 || need+=(postfix)
+command -v sieve-connect >/dev/null 2>&1 || need+=(sieve-connect)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v openssl     >/dev/null 2>&1 || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  echo "test-deps: installing ${need[*]}" >&2
+  apt-get update -q >/dev/null
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get install -y -q --no-install-recommends ca-certificates "${need[@]}" >/dev/null
+else
+  echo "test-deps: missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
