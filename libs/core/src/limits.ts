@@ -45,6 +45,10 @@ export const LIMITS = {
   dotlockWaitMs: 30 * 1000,
   /** IDLE: how often a session re-checks the mailbox on disk for changes made by other processes. */
   idlePollMs: 500,
+  /** A failed login answers no sooner than this after the attempt began: same timing for unknown user and wrong password, slows guessing. */
+  authFailureDelayMs: 300,
+  /** Messages between output backpressure checks during one FETCH/SEARCH response. */
+  imapOutputCheckEvery: 64,
 } as const;
 
 export type Limits = typeof LIMITS;

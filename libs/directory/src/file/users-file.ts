@@ -1,0 +1,131 @@
+/**
+ * The users file of the embedded default (YAML; JSON is valid YAML too):
+ *
+ *   domains: [example.org]          # optional: hosted domains that have no user yet
+ *   users:
+ *     alice@example.org:            # login = primary address
+ *       password: "{SHA512-CRYPT}$6$..."
+ *       aliases: [a.example@example.org]
+ *       quota: 1024                 # MB, 0 = none (UCS univentionMailUserQuota)
+ *       forwards: []
+ *       forwardCopyToSelf: false
+ *       disabled: false
+ *       homeServer: null
+ *
+ * Parsing collects every problem with its path, like the config loader.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { UserRecord } from '../types.js';
+import { parseStoredPassword, type StoredPassword } from './password.js';
+
+export interface UserEntry { record: UserRecord; password: StoredPassword | null }
+
+export interface UsersTable {
+  /** Primary address → entry. */
+  users: Map<string, UserEntry>;
+  /** Every address (primary and alias) → primary address. */
+  addresses: Map<string, string>;
+  domains: string[];
+}
+
+const USER_KEYS = new Set(['password', 'aliases', 'quota', 'forwards', 'forwardCopyToSelf', 'disabled', 'homeServer']);
+
+/**
+ * Addresses become directory names (<mailRoot>/<domain>/<localpart>), so besides being plausible
+ * addresses they must be safe path segments: no "/", "\\", NUL/control characters, no leading dot.
+ */
+const ADDRESS = /^(?!\.)[^\s@/\\\u0000-\u001f\u007f"]{1,64}@(?!-)[a-z0-9-]+(\.[a-z0-9-]+)*$/;
+
+export function isSafeAddress(a: string): boolean {
+  return ADDRESS.test(a) && a.length <= 254;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1);
+
+export function parseUsersFile(text: string): { table: UsersTable | null; errors: string[] } {
+  const errors: string[] = [];
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter });
+  for (const e of doc.errors) {
+    const p = lineCounter.linePos(e.pos[0]);
+    errors.push(`line ${p.line}, column ${p.col}: ${e.message.split('\n')[0]}`);
+  }
+  if (errors.length) return { table: null, errors };
+  const root: unknown = doc.toJS() ?? {};
+  if (!isMap(root)) return { table: null, errors: ['(top level): expected a mapping with "users"'] };
+  for (const k of Object.keys(root)) if (k !== 'users' && k !== 'domains') errors.push(`${k}: unknown key`);
+
+  const users = new Map<string, UserEntry>();
+  const addresses = new Map<string, string>();
+  const domains = new Set<string>();
+  const claim = (addr: string, owner: string, path: string) => {
+    const prev = addresses.get(addr);
+    if (prev !== undefined && prev !== owner) errors.push(`${path}: address ${addr} already belongs to ${prev}`);
+    else addresses.set(addr, owner);
+  };
+
+  if (root.domains !== undefined && root.domains !== null) {
+    if (!Array.isArray(root.domains)) errors.push('domains: expected a list of domain names');
+    else for (const d of root.domains) {
+      if (typeof d === 'string' && isSafeAddress(`x@${d.toLowerCase()}`)) domains.add(d.toLowerCase());
+      else errors.push(`domains: bad domain ${JSON.stringify(d)}`);
+    }
+  }
+  const rawUsers = root.users ?? {};
+  if (!isMap(rawUsers)) errors.push('users: expected a mapping of login address to user');
+  else for (const [login, raw] of Object.entries(rawUsers)) {
+    const user = login.toLowerCase();
+    const path = `users.${login}`;
+    if (!isSafeAddress(user)) { errors.push(`${path}: not a valid address (local@domain, no "/", "\\" or leading ".")`); continue; }
+    if (users.has(user)) { errors.push(`${path}: duplicate user (logins are case-insensitive)`); continue; }
+    const u: Record<string, unknown> = raw === null ? {} : isMap(raw) ? raw : (errors.push(`${path}: expected a mapping`), {});
+    for (const k of Object.keys(u)) if (!USER_KEYS.has(k)) errors.push(`${path}.${k}: unknown key`);
+    let password: StoredPassword | null = null;
+    if (u.password === undefined || u.password === null) password = null;
+    else if (typeof u.password !== 'string') errors.push(`${path}.password: expected a string "{SCHEME}hash"`);
+    else {
+      const p = parseStoredPassword(u.password);
+      if ('error' in p) errors.push(`${path}.password: ${p.error}`); else password = p;
+    }
+    const list = (key: string): string[] => {
+      const v = u[key];
+      if (v === undefined || v === null) return [];
+      if (!Array.isArray(v)) { errors.push(`${path}.${key}: expected a list of addresses`); return []; }
+      const out: string[] = [];
+      for (const a of v) {
+        if (typeof a === 'string' && isSafeAddress(a.toLowerCase())) out.push(a.toLowerCase());
+        else errors.push(`${path}.${key}: bad address ${JSON.stringify(a)}`);
+      }
+      return [...new Set(out)];
+    };
+    const bool = (key: string): boolean => {
+      const v = u[key];
+      if (v === undefined || v === null) return false;
+      if (typeof v !== 'boolean') { errors.push(`${path}.${key}: expected true or false`); return false; }
+      return v;
+    };
+    let quotaBytes: number | null = null;
+    if (u.quota !== undefined && u.quota !== null) {
+      if (typeof u.quota !== 'number' || !Number.isInteger(u.quota) || u.quota < 0) errors.push(`${path}.quota: expected an integer number of MB >= 0`);
+      else quotaBytes = u.quota === 0 ? null : u.quota * 1024 * 1024;
+    }
+    let homeServer: string | null = null;
+    if (u.homeServer !== undefined && u.homeServer !== null) {
+      if (typeof u.homeServer !== 'string') errors.push(`${path}.homeServer: expected a host name`);
+      else homeServer = u.homeServer.toLowerCase();
+    }
+    const aliases = list('aliases').filter((a) => a !== user);
+    const record: UserRecord = {
+      user, aliases, homeServer, quotaBytes, forwards: list('forwards'),
+      forwardCopyToSelf: bool('forwardCopyToSelf'), disabled: bool('disabled'),
+    };
+    users.set(user, { record, password });
+    claim(user, user, path);
+    for (const a of aliases) claim(a, user, `${path}.aliases`);
+    domains.add(domainOf(user));
+    for (const a of aliases) domains.add(domainOf(a));
+  }
+  if (errors.length) return { table: null, errors };
+  return { table: { users, addresses, domains: [...domains].sort() }, errors };
+}

@@ -1,0 +1,195 @@
+/**
+ * FETCH / UID FETCH (RFC 3501 §6.4.5, §7.4.2; CONDSTORE MODSEQ/CHANGEDSINCE RFC 7162 §3.1.4-5).
+ * Metadata comes from the view (FLAGS, UID, sizes, dates), ENVELOPE/BODYSTRUCTURE from the
+ * structure cache; message bytes are streamed from Mailbox.open() as literals with backpressure.
+ */
+import type { Session } from '../session.js';
+import type { CmdOf, Reply } from './index.js';
+import type { FetchAtt } from '../../../imap-codec/src/types.js';
+import type { MessageStructure } from '../../../mime/src/types.js';
+import { Readable } from 'node:stream';
+import { isMailError, MailError } from '../../../core/src/errors.js';
+import { LIMITS } from '../../../core/src/limits.js';
+import { resolveSet, type Target } from '../seqset.js';
+import { formatBodyStructure, formatEnvelope, formatFlags, formatInternalDate } from '../encode.js';
+import { filterHeaderFields, locateSection, sectionName, type SectionTarget } from '../section.js';
+
+type Piece = string | { stream: Readable; length: number };
+
+function setsSeen(a: FetchAtt): boolean {
+  return a.kind === 'rfc822' || a.kind === 'rfc822.text' || (a.kind === 'body-section' && !a.peek) || (a.kind === 'binary' && !a.peek);
+}
+
+function needsStructure(a: FetchAtt): boolean {
+  switch (a.kind) {
+    case 'envelope': case 'body': case 'bodystructure': case 'rfc822.header': case 'rfc822.text': return true;
+    case 'body-section': return !(a.section.part.length === 0 && a.section.spec.kind === 'full');
+    default: return false;
+  }
+}
+
+const MAX_HEADER_READ = 4 * 1024 * 1024;
+
+async function readAll(stream: Readable, max: number): Promise<Buffer> {
+  const bufs: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      const b = c as Buffer;
+      n += b.length;
+      if (n > max) throw new MailError('LIMIT', 'Header too large');
+      bufs.push(b);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(bufs);
+}
+
+export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | void> {
+  const view = s.view!;
+  const mb = s.mailbox!;
+  if (cmd.items.some((a) => a.kind === 'binary' || a.kind === 'binary.size')) {
+    return { status: 'BAD', text: 'BINARY is not supported' };
+  }
+  let targets: Target[] = resolveSet(view, cmd.set, cmd.uid);
+  const items: FetchAtt[] = [...cmd.items];
+  // RFC 3501 §6.4.8: UID FETCH always returns UID.
+  if (cmd.uid && !items.some((a) => a.kind === 'uid')) items.unshift({ kind: 'uid' });
+  if (cmd.changedSince !== null) {
+    // RFC 7162 §3.1.4.1: CHANGEDSINCE enables CONDSTORE and implies MODSEQ.
+    s.enabled.add('CONDSTORE');
+    view.condstore = true;
+    const since = cmd.changedSince;
+    targets = targets.filter((t) => t.entry.rec.modseq > since);
+  }
+  const condstore = s.enabled.has('CONDSTORE');
+  if ((cmd.changedSince !== null || (condstore && items.some((a) => a.kind === 'flags'))) && !items.some((a) => a.kind === 'modseq')) {
+    items.push({ kind: 'modseq' });
+  }
+
+  // Implicit \Seen (RFC 3501 §6.4.5 BODY[]) on read-write mailboxes; the FETCH then reports FLAGS.
+  const seenChanged = new Set<number>();
+  if (!mb.readOnly && items.some(setsSeen)) {
+    const uids = targets.filter((t) => !t.entry.expunged && !t.entry.rec.flags.includes('\\Seen')).map((t) => t.entry.uid);
+    if (uids.length > 0) {
+      const res = await mb.store(uids, 'add', ['\\Seen']);
+      for (const r of res.updated) {
+        view.updateRecord(r);
+        if (uids.includes(r.uid)) seenChanged.add(r.uid);
+      }
+    }
+  }
+  const structureNeeded = items.some(needsStructure);
+  let expungedSeen = false;
+  let i = 0;
+  for (const t of targets) {
+    if (++i % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+    if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
+    let pieces: Piece[];
+    try {
+      pieces = await render(s, t, items, structureNeeded, seenChanged.has(t.entry.uid));
+    } catch (e) {
+      if (isMailError(e) && (e.code === 'EXPUNGED' || e.code === 'NOTFOUND')) { expungedSeen = true; continue; }
+      throw e;
+    }
+    for (const p of pieces) {
+      if (typeof p === 'string') s.write(p);
+      else await writeExact(s, p.stream, p.length);
+    }
+  }
+  if (expungedSeen) return { status: 'NO', code: 'EXPUNGEISSUED', text: 'Some of the requested messages no longer exist' };
+}
+
+/** Writes exactly `length` bytes: a file that shrank or grew must not desynchronise the protocol. */
+async function writeExact(s: Session, stream: Readable, length: number): Promise<void> {
+  let sent = 0;
+  try {
+    for await (const c of stream) {
+      let b = c as Buffer;
+      if (sent + b.length > length) b = b.subarray(0, length - sent);
+      if (b.length > 0) {
+        sent += b.length;
+        if (!s.socket.write(b)) await s.drain(0);
+      }
+      if (sent >= length) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (sent < length) {
+    s.log.warn({ sent, length }, 'message shorter than announced; padding');
+    s.write(Buffer.alloc(length - sent, 0x20));
+  }
+}
+
+async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded: boolean, seenChanged: boolean): Promise<Piece[]> {
+  const mb = s.mailbox!;
+  const view = s.view!;
+  const e = t.entry;
+  const rec = e.rec;
+  let st: MessageStructure | null = null;
+  if (structureNeeded) st = await mb.structure(e.uid);
+  const out: Piece[] = [];
+  // Text accumulated since the last literal.
+  let acc = `* ${t.seq} FETCH (`;
+  let first = true;
+  const add = (s1: string) => { acc += (first ? '' : ' ') + s1; first = false; };
+  const addLiteral = async (label: string, target: SectionTarget, partial: { offset: number; length: number } | null) => {
+    const lbl = partial ? `${label}<${partial.offset}>` : label;
+    if (target.kind === 'nil') { add(`${lbl} NIL`); return; }
+    if (target.kind === 'fields') {
+      let buf = await readAll(await mb.open(e.uid, target.start, target.end), MAX_HEADER_READ);
+      buf = filterHeaderFields(buf, target.fields, target.not);
+      if (partial) buf = buf.subarray(Math.min(partial.offset, buf.length), Math.min(buf.length, partial.offset + partial.length));
+      add(`${lbl} {${buf.length}}\r\n`);
+      out.push(acc);
+      out.push({ stream: Readable.from([buf]), length: buf.length });
+      acc = '';
+      return;
+    }
+    let start = target.start;
+    let end = target.end;
+    if (partial) {
+      start = Math.min(end, start + partial.offset);
+      end = Math.min(end, start + partial.length);
+    }
+    const len = Math.max(0, end - start);
+    if (len === 0) { add(`${lbl} ""`); return; }
+    const stream = await mb.open(e.uid, start, end);
+    add(`${lbl} {${len}}\r\n`);
+    out.push(acc);
+    out.push({ stream, length: len });
+    acc = '';
+  };
+  let flagsSent = false;
+  try {
+    for (const a of items) {
+      switch (a.kind) {
+        case 'uid': add(`UID ${e.uid}`); break;
+        case 'flags': add(`FLAGS ${formatFlags(rec.flags, view.recent.has(e.uid))}`); flagsSent = true; break;
+        case 'internaldate': add(`INTERNALDATE ${formatInternalDate(rec.internalDate)}`); break;
+        case 'rfc822.size': add(`RFC822.SIZE ${rec.size}`); break;
+        case 'modseq': add(`MODSEQ (${rec.modseq})`); break;
+        case 'envelope': add(`ENVELOPE ${formatEnvelope(st!.envelope)}`); break;
+        case 'body': add(`BODY ${formatBodyStructure(st!.body, false)}`); break;
+        case 'bodystructure': add(`BODYSTRUCTURE ${formatBodyStructure(st!.body, true)}`); break;
+        case 'rfc822': await addLiteral('RFC822', { kind: 'range', start: 0, end: rec.size }, null); break;
+        case 'rfc822.header': await addLiteral('RFC822.HEADER', { kind: 'range', start: 0, end: st!.body.bodyStart }, null); break;
+        case 'rfc822.text': await addLiteral('RFC822.TEXT', { kind: 'range', start: st!.body.bodyStart, end: rec.size }, null); break;
+        case 'body-section': {
+          const target: SectionTarget = st ? locateSection(st, a.section) : { kind: 'range', start: 0, end: rec.size };
+          await addLiteral(`BODY[${sectionName(a.section)}]`, target, a.partial);
+          break;
+        }
+        default: break;
+      }
+    }
+    if (seenChanged && !flagsSent) add(`FLAGS ${formatFlags(rec.flags, view.recent.has(e.uid))}`);
+  } catch (err) {
+    for (const p of out) if (typeof p !== 'string') p.stream.destroy();
+    throw err;
+  }
+  out.push(acc + ')\r\n');
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * SEARCH / UID SEARCH (RFC 3501 §6.4.4), ESEARCH RETURN (MIN MAX COUNT ALL) (RFC 4731),
+ * MODSEQ criterion (RFC 7162 §3.1.5), OLDER/YOUNGER (RFC 5032).
+ * Metadata keys run on the view; header/body keys load content lazily, cheapest keys first.
+ */
+import type { Session } from '../session.js';
+import type { CmdOf, Reply } from './index.js';
+import type { SearchKey, SeqSet } from '../../../imap-codec/src/types.js';
+import type { MailboxView, ViewEntry } from '../view.js';
+import { MessageContent, decodeWords } from '../textsearch.js';
+import { formatUidList } from '../seqset.js';
+import { LIMITS } from '../../../core/src/limits.js';
+import { isMailError } from '../../../core/src/errors.js';
+
+const MONTHS: Record<string, string> = { jan: '01', feb: '02', mar: '03', apr: '04', may: '05', jun: '06', jul: '07', aug: '08', sep: '09', oct: '10', nov: '11', dec: '12' };
+
+function cost(k: SearchKey): number {
+  switch (k.kind) {
+    case 'header': return 2;
+    case 'date': return k.which === 'sent' ? 2 : 0;
+    case 'body': case 'text': return 5;
+    case 'not': return cost(k.key);
+    case 'or': return Math.max(cost(k.a), cost(k.b));
+    case 'and': return Math.max(0, ...k.keys.map(cost));
+    default: return 0;
+  }
+}
+
+function inSet(set: SeqSet, n: number, max: number): boolean {
+  if (set.kind !== 'set') return false;
+  for (const r of set.ranges) {
+    let a = r.start === '*' ? max : r.start;
+    let b = r.end === '*' ? max : r.end;
+    if (a > b) [a, b] = [b, a];
+    if (n >= a && n <= b) return true;
+  }
+  return false;
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The date of a Date: header in its own zone (RFC 3501 §6.4.4: time and timezone disregarded). */
+export function sentDay(value: string | null): string | null {
+  if (!value) return null;
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})/.exec(value);
+  if (m) {
+    const mon = MONTHS[m[2]!.toLowerCase()];
+    if (mon) {
+      let y = Number(m[3]);
+      if (m[3]!.length === 2) y += y < 50 ? 2000 : 1900;
+      return `${String(y).padStart(4, '0')}-${mon}-${m[1]!.padStart(2, '0')}`;
+    }
+  }
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : utcDay(t);
+}
+
+interface Ctx { view: MailboxView; seq: number; e: ViewEntry; content: MessageContent; now: number }
+
+async function match(k: SearchKey, c: Ctx): Promise<boolean> {
+  const rec = c.e.rec;
+  switch (k.kind) {
+    case 'all': return true;
+    case 'flag': {
+      const has = k.flag.startsWith('\\')
+        ? rec.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase())
+        : rec.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
+      return has === k.set;
+    }
+    case 'new': return c.view.recent.has(c.e.uid) && !rec.flags.includes('\\Seen');
+    case 'old': return !c.view.recent.has(c.e.uid);
+    case 'recent': return c.view.recent.has(c.e.uid);
+    case 'size': return k.op === 'larger' ? rec.size > k.value : rec.size < k.value;
+    case 'seqset': return inSet(k.set, c.seq, c.view.exists);
+    case 'uid': return inSet(k.set, c.e.uid, c.view.maxUid());
+    case 'modseq': return rec.modseq >= k.value;
+    case 'older': return rec.internalDate <= c.now - k.seconds * 1000;
+    case 'younger': return rec.internalDate >= c.now - k.seconds * 1000;
+    case 'date': {
+      let day: string | null;
+      if (k.which === 'internal') day = utcDay(rec.internalDate);
+      else {
+        const st = await c.content.structure();
+        day = sentDay(st.envelope.date);
+      }
+      if (day === null) return false;
+      return k.op === 'before' ? day < k.date : k.op === 'on' ? day === k.date : day >= k.date;
+    }
+    case 'header': {
+      const fields = await c.content.headerFields();
+      const want = k.field.toLowerCase();
+      const needle = k.value.toLowerCase();
+      for (const [name, v] of fields) {
+        if (name.toLowerCase() !== want) continue;
+        if (needle === '') return true;
+        if (v.toLowerCase().includes(needle) || decodeWords(v).toLowerCase().includes(needle)) return true;
+      }
+      return false;
+    }
+    case 'body': return (await c.content.bodyText()).includes(k.value.toLowerCase());
+    case 'text': {
+      const n = k.value.toLowerCase();
+      return (await c.content.headerText()).includes(n) || (await c.content.bodyText()).includes(n);
+    }
+    case 'not': return !(await match(k.key, c));
+    case 'or': return (await match(k.a, c)) || (await match(k.b, c));
+    case 'and': {
+      const keys = [...k.keys].sort((a, b) => cost(a) - cost(b));
+      for (const sub of keys) if (!(await match(sub, c))) return false;
+      return true;
+    }
+  }
+}
+
+function usesModseq(k: SearchKey): boolean {
+  switch (k.kind) {
+    case 'modseq': return true;
+    case 'not': return usesModseq(k.key);
+    case 'or': return usesModseq(k.a) || usesModseq(k.b);
+    case 'and': return k.keys.some(usesModseq);
+    default: return false;
+  }
+}
+
+export async function search(s: Session, cmd: CmdOf<'SEARCH'>): Promise<Reply | void> {
+  if (cmd.charset !== null && !['UTF-8', 'US-ASCII'].includes(cmd.charset.toUpperCase())) {
+    return { status: 'NO', code: 'BADCHARSET (UTF-8 US-ASCII)', text: 'Unsupported charset' };
+  }
+  if (JSON.stringify(cmd.criteria).includes('"saved"')) return { status: 'BAD', text: 'Saved search results ($) are not supported' };
+  const view = s.view!;
+  const mb = s.mailbox!;
+  const hits: Array<{ seq: number; uid: number; modseq: number }> = [];
+  const now = Date.now();
+  const modseqKey = usesModseq(cmd.criteria);
+  if (modseqKey) { s.enabled.add('CONDSTORE'); view.condstore = true; }
+  for (let i = 0; i < view.entries.length; i++) {
+    const e = view.entries[i]!;
+    if (e.expunged) continue;
+    if (i > 0 && i % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+    let ok: boolean;
+    try {
+      ok = await match(cmd.criteria, { view, seq: i + 1, e, content: new MessageContent(mb, e.uid), now });
+    } catch (err) {
+      if (isMailError(err) && (err.code === 'EXPUNGED' || err.code === 'NOTFOUND')) continue;
+      throw err;
+    }
+    if (ok) hits.push({ seq: i + 1, uid: e.uid, modseq: e.rec.modseq });
+  }
+  const nums = hits.map((h) => (cmd.uid ? h.uid : h.seq));
+  const maxMod = hits.reduce((m, h) => Math.max(m, h.modseq), 0);
+  if (cmd.returnOpts === null) {
+    const mod = modseqKey && hits.length > 0 ? ` (MODSEQ ${maxMod})` : '';
+    s.write(`* SEARCH${nums.map((n) => ' ' + n).join('')}${mod}\r\n`);
+    return;
+  }
+  // RFC 4731 §3.1: RETURN () means ALL.
+  const opts = new Set(cmd.returnOpts.length === 0 ? ['ALL'] : cmd.returnOpts.map((o) => o.toUpperCase()));
+  let line = `* ESEARCH (TAG "${cmd.tag}")${cmd.uid ? ' UID' : ''}`;
+  if (nums.length > 0) {
+    if (opts.has('MIN')) line += ` MIN ${nums[0]}`;
+    if (opts.has('MAX')) line += ` MAX ${nums[nums.length - 1]}`;
+  }
+  if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
+  if (opts.has('ALL') && nums.length > 0) line += ` ALL ${formatUidList(nums)}`;
+  if (modseqKey && hits.length > 0) line += ` MODSEQ ${maxMod}`;
+  s.write(line + '\r\n');
+}

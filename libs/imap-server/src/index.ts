@@ -1,0 +1,2 @@
+export { ImapServer } from './server.js';
+export type { ImapServerConfig, ImapServerDeps } from './deps.js';

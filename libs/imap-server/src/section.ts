@@ -1,0 +1,93 @@
+/**
+ * Locates a BODY[section] in a message's cached structure (RFC 3501 §6.4.5 part numbering,
+ * including parts inside message/rfc822) and filters header fields.
+ */
+import type { BodyPart, MessageStructure } from '../../mime/src/types.js';
+import type { Section } from '../../imap-codec/src/types.js';
+import { selectHeaderFields } from '../../mime/src/headers.js';
+
+export type SectionTarget =
+  | { kind: 'range'; start: number; end: number }
+  | { kind: 'fields'; start: number; end: number; not: boolean; fields: string[] }
+  | { kind: 'nil' };
+
+function isMessage(p: BodyPart): boolean {
+  return p.contentType.type === 'message' && (p.contentType.subtype === 'rfc822' || p.contentType.subtype === 'global') && !!p.message;
+}
+
+/** Finds part `path` ([] = the whole message). Returns null when it does not exist. */
+export function findPart(st: MessageStructure, path: readonly number[]): BodyPart | null {
+  let node: BodyPart | null = null;
+  for (let i = 0; i < path.length; i++) {
+    const n = path[i]!;
+    // The container whose children are numbered: top-level body, or the body of an
+    // encapsulated message for a message/rfc822 part (§6.4.5: "2.1" is the first part inside).
+    let container: BodyPart;
+    if (node === null) container = st.body;
+    else if (isMessage(node)) container = node.message!.body;
+    else container = node;
+    if (container.contentType.type === 'multipart') {
+      const kids = container.children ?? [];
+      if (n < 1 || n > kids.length) return null;
+      node = kids[n - 1]!;
+    } else {
+      // A non-multipart has exactly one part, number 1: itself.
+      if (n !== 1) return null;
+      node = container;
+    }
+  }
+  return node;
+}
+
+export function locateSection(st: MessageStructure, section: Section): SectionTarget {
+  const spec = section.spec;
+  if (section.part.length === 0) {
+    const hdrEnd = st.body.bodyStart;
+    switch (spec.kind) {
+      case 'full': return { kind: 'range', start: 0, end: st.size };
+      case 'header': return { kind: 'range', start: 0, end: hdrEnd };
+      case 'text': return { kind: 'range', start: hdrEnd, end: st.size };
+      case 'header-fields': return { kind: 'fields', start: 0, end: hdrEnd, not: spec.not, fields: spec.fields };
+      case 'mime': return { kind: 'nil' };
+    }
+  }
+  const part = findPart(st, section.part);
+  if (!part) return { kind: 'nil' };
+  switch (spec.kind) {
+    case 'full': return { kind: 'range', start: part.bodyStart, end: part.bodyEnd };
+    case 'mime': return { kind: 'range', start: part.headerStart, end: part.bodyStart };
+    default: {
+      // HEADER / TEXT / HEADER.FIELDS on a part refer to an encapsulated message (§6.4.5).
+      if (!isMessage(part)) return { kind: 'nil' };
+      const inner = part.message!.body;
+      if (spec.kind === 'header') return { kind: 'range', start: inner.headerStart, end: inner.bodyStart };
+      if (spec.kind === 'text') return { kind: 'range', start: inner.bodyStart, end: part.bodyEnd };
+      return { kind: 'fields', start: inner.headerStart, end: inner.bodyStart, not: spec.not, fields: spec.fields };
+    }
+  }
+}
+
+/** Section name as echoed in the response: "1.2.HEADER.FIELDS (FROM TO)". */
+export function sectionName(section: Section): string {
+  const parts = section.part.join('.');
+  let spec = '';
+  switch (section.spec.kind) {
+    case 'full': break;
+    case 'header': spec = 'HEADER'; break;
+    case 'text': spec = 'TEXT'; break;
+    case 'mime': spec = 'MIME'; break;
+    case 'header-fields':
+      spec = `HEADER.FIELDS${section.spec.not ? '.NOT' : ''} (${section.spec.fields.map(quoteField).join(' ')})`;
+      break;
+  }
+  return parts && spec ? `${parts}.${spec}` : parts || spec;
+}
+
+function quoteField(f: string): string {
+  return /^[!-~]+$/.test(f) && !/[(){%*"\\\]]/.test(f) ? f : '"' + f.replace(/[\\"]/g, '\\$&') + '"';
+}
+
+/** RFC 3501 §6.4.5 HEADER.FIELDS[.NOT]: delegated to the MIME lib's header splitter. */
+export function filterHeaderFields(header: Buffer, fields: readonly string[], not: boolean): Buffer {
+  return selectHeaderFields(header, fields, not);
+}

@@ -1,0 +1,451 @@
+/**
+ * One IMAP connection: the state machine (RFC 3501 §3: not authenticated, authenticated,
+ * selected, logout), a pull loop over ImapReceiver events, an output writer with backpressure,
+ * the autologout timer and the per-connection abuse guards.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Command, ReceiverEvent } from '../../imap-codec/src/types.js';
+import type { MailAccount, Mailbox } from '../../mailstore/src/types.js';
+import type { UserRecord } from '../../directory/src/types.js';
+import { LIMITS } from '../../core/src/limits.js';
+import { MailError } from '../../core/src/errors.js';
+import type { ImapServerConfig, ImapServerDeps } from './deps.js';
+import { createReceiver, type Receiver } from './receiver.js';
+import { MailboxView } from './view.js';
+import { mapError, safeText } from './errors.js';
+import { COMMANDS, type Reply } from './commands/index.js';
+import { handleAppend } from './commands/append.js';
+import type { ServerMetrics } from './metrics.js';
+import { preAuthCapabilities, postAuthCapabilities } from './capabilities.js';
+
+export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
+
+/** What a session needs from the server that owns it. */
+export interface SessionHost {
+  deps: ImapServerDeps;
+  config(): ImapServerConfig;
+  tls(): SecureContext | null;
+  metrics: ServerMetrics;
+  /** Registers user+ip; false when mail_max_userip_connections is exceeded. */
+  claimUserIp(session: Session, user: string): boolean;
+  sessionEnded(session: Session): void;
+}
+
+/** EXPUNGE may not be sent while answering these (non-UID) commands: RFC 3501 §7.4.1. */
+const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH']);
+
+export class Session {
+  state: SessionState = 'notauth';
+  socket: Socket;
+  secure: boolean;
+  receiver: Receiver;
+  readonly log: Logger;
+  readonly config: ImapServerConfig;
+  user: UserRecord | null = null;
+  account: MailAccount | null = null;
+  mailbox: Mailbox | null = null;
+  view: MailboxView | null = null;
+  /** Set by Mailbox.watch(): another session of this process changed the selected mailbox. */
+  changed = false;
+  /** Capabilities turned on by ENABLE (RFC 5161). */
+  enabled = new Set<string>();
+  readonly remoteAddress: string;
+  private unwatch: (() => void) | null = null;
+  private changeWaiters: Array<() => void> = [];
+  private filling: Promise<boolean> | null = null;
+  private eof = false;
+  private badCommands = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private tokens: number = LIMITS.imapCommandRatePerSec;
+  private tokensAt = Date.now();
+  private closed = false;
+  private donePromise: Promise<void>;
+  private resolveDone!: () => void;
+  /** The command being run, for logging and metrics. */
+  current: Command | null = null;
+
+  constructor(readonly host: SessionHost, socket: Socket, secure: boolean, readonly id: string) {
+    this.socket = socket;
+    this.secure = secure;
+    this.config = host.config();
+    this.receiver = createReceiver(this.config.maxMessageSize);
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.log = host.deps.logger.child({ conn: id, remote: this.remoteAddress });
+    this.donePromise = new Promise((r) => { this.resolveDone = r; });
+    socket.setNoDelay(true);
+    this.attachSocket(socket);
+  }
+
+  get done(): Promise<void> { return this.donePromise; }
+
+  private attachSocket(sock: Socket): void {
+    sock.on('error', (err) => { this.log.debug({ err }, 'socket error'); });
+    sock.on('close', () => { this.finish(); });
+  }
+
+  /** Greets and runs the command loop until logout or disconnect. */
+  async run(): Promise<void> {
+    const caps = this.capabilities();
+    this.write(`* OK [CAPABILITY ${caps.join(' ')}] ${this.config.hostname} ready.\r\n`);
+    this.resetTimer();
+    try {
+      while (this.state !== 'logout' && !this.closed) {
+        const ev = await this.nextEvent();
+        if (!ev) break;
+        await this.handleEvent(ev);
+        await this.drain();
+      }
+    } catch (err) {
+      if (!this.closed) this.log.error({ err }, 'session failed');
+    } finally {
+      await this.shutdown();
+    }
+  }
+
+  capabilities(): string[] {
+    return this.state === 'notauth' ? this.preAuthCaps() : this.postAuthCaps();
+  }
+
+  private preAuthCaps(): string[] {
+    return preAuthCapabilities(this.config, this.secure, this.host.tls() !== null);
+  }
+
+  private postAuthCaps(): string[] {
+    return postAuthCapabilities(this.config);
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** Next receiver event, reading from the socket as needed; null at EOF. */
+  async nextEvent(): Promise<ReceiverEvent | null> {
+    for (;;) {
+      const ev = this.receiver.next();
+      if (ev) { this.resetTimer(); return ev; }
+      if (this.eof || this.closed) return null;
+      const ok = await this.fill();
+      if (!ok) return null;
+    }
+  }
+
+  /**
+   * Reads one chunk from the socket into the receiver (paused mode: the kernel buffer is the
+   * backpressure). Shared promise so IDLE can race it against mailbox changes.
+   */
+  fill(): Promise<boolean> {
+    if (this.filling) return this.filling;
+    const sock = this.socket;
+    this.filling = new Promise<boolean>((resolve) => {
+      const cleanup = () => {
+        sock.off('readable', tryRead);
+        sock.off('end', onEnd);
+        sock.off('close', onEnd);
+      };
+      const tryRead = () => {
+        if (sock !== this.socket) { cleanup(); resolve(false); return; }
+        const chunk = sock.read() as Buffer | null;
+        if (chunk !== null) {
+          cleanup();
+          this.receiver.push(chunk);
+          resolve(true);
+        }
+      };
+      const onEnd = () => { cleanup(); this.eof = true; resolve(false); };
+      if (sock.destroyed || sock.readableEnded) { this.eof = true; resolve(false); return; }
+      sock.on('readable', tryRead);
+      sock.on('end', onEnd);
+      sock.on('close', onEnd);
+      tryRead();
+    }).finally(() => { this.filling = null; });
+    return this.filling;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  write(data: string | Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(data);
+  }
+
+  /** Waits while output is above the high-water mark; drops a client that stops reading. */
+  async drain(limit: number = LIMITS.outputHighWaterMark): Promise<void> {
+    const sock = this.socket;
+    while (!sock.destroyed && sock.writableLength > limit) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => { cleanup(); resolve(false); }, LIMITS.outputDrainTimeoutMs);
+        const onDrain = () => { cleanup(); resolve(true); };
+        const onClose = () => { cleanup(); resolve(false); };
+        const cleanup = () => { clearTimeout(t); sock.off('drain', onDrain); sock.off('close', onClose); };
+        sock.on('drain', onDrain);
+        sock.on('close', onClose);
+      });
+      if (!ok) {
+        if (!sock.destroyed) {
+          this.log.info('client does not read its output; dropping');
+          sock.destroy();
+        }
+        throw new MailError('LIMIT', 'Output drain timeout');
+      }
+    }
+  }
+
+  /** Copies a stream to the client with backpressure (FETCH literals). */
+  async writeStream(src: Readable): Promise<number> {
+    let n = 0;
+    try {
+      for await (const chunk of src) {
+        const b = chunk as Buffer;
+        n += b.length;
+        if (this.closed || this.socket.destroyed) break;
+        if (!this.socket.write(b)) await this.drain(0);
+      }
+    } finally {
+      src.destroy();
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  private async handleEvent(ev: ReceiverEvent): Promise<void> {
+    switch (ev.type) {
+      case 'command':
+        await this.runCommand(ev.command);
+        return;
+      case 'bad':
+        this.host.metrics.commands.inc({ command: 'BAD', result: 'BAD' });
+        this.write(`${ev.tag || '*'} BAD ${safeText(ev.text)}\r\n`);
+        this.countBad();
+        return;
+      case 'literal-request':
+        this.literalRequest(ev.tag, ev.size, ev.command);
+        return;
+      case 'append-begin':
+        await this.timed('APPEND', () => handleAppend(this, ev.tag, ev.mailbox));
+        return;
+      case 'fatal':
+        this.write(`* BYE ${safeText(ev.text)}\r\n`);
+        this.state = 'logout';
+        return;
+      default:
+        // literal-chunk / line / append-* outside their context: the receiver would not produce
+        // them; ignore defensively.
+        this.log.debug({ type: ev.type }, 'unexpected receiver event');
+    }
+  }
+
+  /** RFC 3501 §7.5 / RFC 7888: a synchronising literal gets "+" or a refusal. */
+  private literalRequest(tag: string, size: number, command: string): void {
+    const isAppend = command.toUpperCase() === 'APPEND';
+    const max = isAppend ? this.config.maxMessageSize : LIMITS.imapMaxCommandBytes;
+    if (isAppend && this.state === 'notauth') {
+      this.write(`${tag} BAD Command not valid in this state\r\n`);
+      this.receiver.rejectLiteral();
+      this.countBad();
+      return;
+    }
+    if (size > max) {
+      this.write(`${tag} NO [TOOBIG] Literal too big\r\n`);
+      this.receiver.rejectLiteral();
+      return;
+    }
+    this.write('+ OK\r\n');
+    this.receiver.acceptLiteral();
+  }
+
+  private async timed(name: string, fn: () => Promise<string>): Promise<void> {
+    const end = this.host.metrics.duration.startTimer({ command: name });
+    let result = 'OK';
+    try {
+      result = await fn();
+    } finally {
+      end();
+      this.host.metrics.commands.inc({ command: name, result });
+    }
+  }
+
+  async runCommand(cmd: Command): Promise<void> {
+    const def = COMMANDS[cmd.name];
+    const name = cmd.uid ? `UID ${cmd.name}` : cmd.name;
+    await this.rateLimit();
+    await this.timed(name, async () => {
+      if (!def || !def.states.includes(this.state) || (cmd.uid && !def.uid)) {
+        const text = !def || (cmd.uid && !def.uid) ? 'Unknown command' : 'Command not valid in this state';
+        this.write(`${cmd.tag} BAD ${text}\r\n`);
+        this.countBad();
+        return 'BAD';
+      }
+      this.current = cmd;
+      let reply: Reply;
+      try {
+        reply = (await def.handler(this, cmd)) ?? { status: 'OK', text: `${name} completed` };
+      } catch (e) {
+        const m = mapError(e, this.log);
+        reply = { status: m.status, code: m.code ?? undefined, text: m.text };
+      } finally {
+        this.current = null;
+      }
+      if (this.state === 'selected' && !reply.skipSync) {
+        try {
+          await this.syncView(!(NO_EXPUNGE.has(cmd.name) && !cmd.uid));
+        } catch (e) {
+          this.log.warn({ err: e }, 'view sync failed');
+        }
+      }
+      if (this.closed) return reply.status;
+      if (reply.bye) this.write(`* BYE ${reply.bye}\r\n`);
+      this.write(`${cmd.tag} ${reply.status} ${reply.code ? `[${reply.code}] ` : ''}${reply.text}\r\n`);
+      if (reply.status === 'BAD') this.countBad(); else this.badCommands = 0;
+      if (reply.after) await reply.after();
+      return reply.status;
+    });
+  }
+
+  private countBad(): void {
+    this.badCommands++;
+    if (this.badCommands >= LIMITS.imapMaxBadCommands) {
+      this.write('* BYE Too many invalid IMAP commands.\r\n');
+      this.state = 'logout';
+    }
+  }
+
+  /** Token bucket: bursts pass, a flood is slowed to imapCommandRatePerSec. */
+  private async rateLimit(): Promise<void> {
+    const now = Date.now();
+    const rate = LIMITS.imapCommandRatePerSec;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) / 1000) * rate);
+    this.tokensAt = now;
+    if (this.tokens >= 1) { this.tokens -= 1; return; }
+    const waitMs = Math.ceil(((1 - this.tokens) / rate) * 1000);
+    await new Promise((r) => setTimeout(r, waitMs));
+    this.tokens = 0;
+    this.tokensAt = Date.now();
+  }
+
+  // ---------------------------------------------------------------- mailbox view
+
+  /** Brings the view up to date and sends the untagged updates (EXISTS/RECENT/FETCH/EXPUNGE). */
+  async syncView(allowExpunge: boolean): Promise<void> {
+    if (!this.mailbox || !this.view) return;
+    this.changed = false;
+    const snap = await this.mailbox.sync();
+    const lines = this.view.apply(snap, allowExpunge);
+    if (this.view.invalid) {
+      this.write('* BYE Mailbox UIDVALIDITY changed; reconnect.\r\n');
+      this.state = 'logout';
+      return;
+    }
+    for (const l of lines) this.write(l);
+  }
+
+  setSelected(mailbox: Mailbox, view: MailboxView): void {
+    this.mailbox = mailbox;
+    this.view = view;
+    this.state = 'selected';
+    this.unwatch = mailbox.watch(() => {
+      this.changed = true;
+      const w = this.changeWaiters;
+      this.changeWaiters = [];
+      for (const f of w) f();
+    });
+  }
+
+  /** Resolves on the next watch() notification (IDLE). */
+  waitChange(): Promise<void> {
+    if (this.changed) return Promise.resolve();
+    return new Promise((r) => this.changeWaiters.push(r));
+  }
+
+  async closeMailbox(): Promise<void> {
+    if (this.unwatch) { this.unwatch(); this.unwatch = null; }
+    const mb = this.mailbox;
+    this.mailbox = null;
+    this.view = null;
+    this.changeWaiters = [];
+    if (this.state === 'selected') this.state = 'auth';
+    if (mb) await mb.close();
+  }
+
+  // ---------------------------------------------------------------- TLS
+
+  /**
+   * RFC 3501 §6.2.1 STARTTLS. Anything the client pipelined after the command is discarded: a
+   * fresh receiver replaces the old one and the old socket's buffered bytes are never read
+   * (the STARTTLS command injection class, CVE-2011-0411 and kin).
+   */
+  async startTls(ctx: SecureContext): Promise<void> {
+    const old = this.socket;
+    await new Promise<void>((r) => { if (old.writableLength === 0) r(); else old.once('drain', () => r()); });
+    this.receiver = createReceiver(this.config.maxMessageSize);
+    old.removeAllListeners('readable');
+    const tlsSock = new TLSSocket(old, { isServer: true, secureContext: ctx });
+    this.socket = tlsSock;
+    this.attachSocket(tlsSock);
+    tlsSock.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new MailError('TEMP', 'TLS handshake timeout')), 30_000);
+      tlsSock.once('secure', () => { clearTimeout(t); resolve(); });
+      tlsSock.once('error', (e) => { clearTimeout(t); reject(e); });
+      tlsSock.once('close', () => { clearTimeout(t); reject(new MailError('TEMP', 'closed during TLS handshake')); });
+    });
+    this.secure = true;
+  }
+
+  // ---------------------------------------------------------------- lifetime
+
+  /** RFC 3501 §5.4 autologout; shorter before login. */
+  resetTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.closed) return;
+    const ms = this.state === 'notauth' ? Math.min(LIMITS.imapPreAuthTimeoutMs, this.config.idleTimeoutMs) : this.config.idleTimeoutMs;
+    this.timer = setTimeout(() => {
+      this.write('* BYE Disconnected for inactivity.\r\n');
+      this.state = 'logout';
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    }, ms);
+  }
+
+  /** Server shutdown: tell the client and close. */
+  bye(text: string): void {
+    if (this.closed) return;
+    this.write(`* BYE ${text}\r\n`);
+    this.state = 'logout';
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // Wake a session blocked in fill() or IDLE.
+    const w = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const f of w) f();
+  }
+
+  private async shutdown(): Promise<void> {
+    try { await this.closeMailbox(); } catch (err) { this.log.warn({ err }, 'closing mailbox failed'); }
+    if (this.account) {
+      const acc = this.account;
+      this.account = null;
+      try { await acc.close(); } catch (err) { this.log.warn({ err }, 'closing account failed'); }
+    }
+    if (!this.socket.destroyed) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    }
+    this.finish();
+    this.resolveDone();
+  }
+
+  private finish(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.closed) return;
+    this.closed = true;
+    this.state = 'logout';
+    const w = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const f of w) f();
+    this.host.sessionEnded(this);
+  }
+
+  get isClosed(): boolean { return this.closed; }
+}

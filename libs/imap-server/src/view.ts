@@ -1,0 +1,168 @@
+/**
+ * The selected-mailbox view of one session: sequence number ↔ UID map and the last flags the
+ * client was told, updated from MailboxSnapshot diffs.
+ *
+ * RFC 3501 §7.4.1 / §5.5: EXPUNGE must not be sent while answering FETCH, STORE or SEARCH (the
+ * non-UID forms) nor when no command is in progress; messages expunged meanwhile stay in the
+ * view (their sequence numbers stay valid) until the next point where EXPUNGE is allowed.
+ */
+import type { MailboxSnapshot, MessageRecord } from '../../mailstore/src/types.js';
+import { formatFlags } from './encode.js';
+
+export interface ViewEntry {
+  uid: number;
+  rec: MessageRecord;
+  /** Gone from the mailbox; the EXPUNGE response is still pending. */
+  expunged: boolean;
+}
+
+export class MailboxView {
+  /** entries[seq - 1]. */
+  entries: ViewEntry[] = [];
+  private byUid = new Map<number, ViewEntry>();
+  recent = new Set<number>();
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  keywords: readonly string[];
+  /** Set when the mailbox's UIDVALIDITY changed under us: the session must end (RFC 3501 §2.3.1.1). */
+  invalid = false;
+  /** Include MODSEQ in unsolicited FETCH responses (CONDSTORE enabled, RFC 7162 §3.2). */
+  condstore = false;
+
+  constructor(snap: MailboxSnapshot) {
+    this.uidValidity = snap.uidValidity;
+    this.uidNext = snap.uidNext;
+    this.highestModseq = snap.highestModseq;
+    this.keywords = snap.keywords;
+    for (const rec of snap.messages) this.push(rec);
+    for (const u of snap.recent) this.recent.add(u);
+  }
+
+  private push(rec: MessageRecord): void {
+    const e: ViewEntry = { uid: rec.uid, rec, expunged: false };
+    this.entries.push(e);
+    this.byUid.set(rec.uid, e);
+  }
+
+  get exists(): number { return this.entries.length; }
+
+  entry(uid: number): ViewEntry | undefined { return this.byUid.get(uid); }
+
+  seqOf(uid: number): number {
+    const e = this.byUid.get(uid);
+    return e ? this.entries.indexOf(e) + 1 : 0;
+  }
+
+  /** Binary search: entries are in ascending UID order. */
+  seqOfFast(uid: number): number {
+    let lo = 0, hi = this.entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const u = this.entries[mid]!.uid;
+      if (u === uid) return mid + 1;
+      if (u < uid) lo = mid + 1; else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  maxUid(): number { return this.entries.length ? this.entries[this.entries.length - 1]!.uid : 0; }
+
+  /** Records a flag change this session made itself, so the next diff does not repeat it. */
+  updateRecord(rec: MessageRecord): void {
+    const e = this.byUid.get(rec.uid);
+    if (e && !e.expunged) e.rec = rec;
+    if (rec.modseq > this.highestModseq) this.highestModseq = rec.modseq;
+  }
+
+  /**
+   * Applies a fresh snapshot and returns the untagged responses to send.
+   * `allowExpunge` false holds EXPUNGEs back (they are sent by a later call).
+   */
+  apply(snap: MailboxSnapshot, allowExpunge: boolean): string[] {
+    const out: string[] = [];
+    if (snap.uidValidity !== this.uidValidity) {
+      this.invalid = true;
+      return out;
+    }
+    const current = new Map<number, MessageRecord>();
+    for (const r of snap.messages) current.set(r.uid, r);
+
+    // Flag changes and newly expunged messages.
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (e.expunged) continue;
+      const r = current.get(e.uid);
+      if (!r) { e.expunged = true; continue; }
+      if (r.modseq !== e.rec.modseq || !sameFlags(r.flags, e.rec.flags)) {
+        const changed = !sameFlags(r.flags, e.rec.flags);
+        e.rec = r;
+        if (changed || this.condstore) {
+          out.push(`* ${i + 1} FETCH (UID ${e.uid} FLAGS ${formatFlags(r.flags, this.recent.has(e.uid))}${this.condstore ? ` MODSEQ (${r.modseq})` : ''})\r\n`);
+        }
+      }
+    }
+    if (allowExpunge) out.push(...this.flushExpunges());
+
+    // New messages (UIDs above the largest one we know).
+    const max = this.maxUid();
+    let added = 0;
+    let newRecent = 0;
+    for (const r of snap.messages) {
+      if (r.uid > max && !this.byUid.has(r.uid)) {
+        this.push(r);
+        added++;
+      }
+    }
+    for (const u of snap.recent) {
+      if (!this.recent.has(u)) { this.recent.add(u); newRecent++; }
+    }
+    if (added > 0) out.push(`* ${this.entries.length} EXISTS\r\n`);
+    if (added > 0 || newRecent > 0) out.push(`* ${this.countRecent()} RECENT\r\n`);
+    this.uidNext = snap.uidNext;
+    if (snap.highestModseq > this.highestModseq) this.highestModseq = snap.highestModseq;
+    this.keywords = snap.keywords;
+    return out;
+  }
+
+  /** Sends pending EXPUNGEs (highest sequence number first, so earlier numbers stay valid). */
+  flushExpunges(): string[] {
+    const out: string[] = [];
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (!e.expunged) continue;
+      out.push(`* ${i + 1} EXPUNGE\r\n`);
+      this.entries.splice(i, 1);
+      this.byUid.delete(e.uid);
+      this.recent.delete(e.uid);
+    }
+    return out;
+  }
+
+  /** Marks UIDs as expunged (after our own EXPUNGE/MOVE) so the next flush reports them. */
+  markExpunged(uids: readonly number[]): void {
+    for (const u of uids) {
+      const e = this.byUid.get(u);
+      if (e) e.expunged = true;
+    }
+  }
+
+  countRecent(): number {
+    let n = 0;
+    for (const e of this.entries) if (this.recent.has(e.uid)) n++;
+    return n;
+  }
+
+  firstUnseen(): number {
+    for (let i = 0; i < this.entries.length; i++) {
+      if (!this.entries[i]!.rec.flags.includes('\\Seen')) return i + 1;
+    }
+    return 0;
+  }
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,90 @@
+/**
+ * NFS-safe dotlock as Dovecot's file-dotlock.c does it: `<file>.lock` created with O_EXCL
+ * (NFSv3+ honours O_EXCL), holding "<pid>:<host>". A lock is stale when its mtime is older than
+ * LIMITS.dotlockStaleMs, or (same host) when its pid no longer exists. `replace()` writes the new
+ * content into the lock file, fsyncs and renames it over the target: readers see the old or the
+ * new file, never a torn one, and the rename releases the lock.
+ */
+import { open, rename, stat, unlink, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { LIMITS } from '../../core/src/limits.js';
+import { MailError } from '../../core/src/errors.js';
+
+const HOST = hostname();
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+export class Dotlock {
+  private released = false;
+  private constructor(readonly target: string, readonly lockPath: string) {}
+
+  static async acquire(target: string, opts: { waitMs?: number; staleMs?: number } = {}): Promise<Dotlock> {
+    const lockPath = `${target}.lock`;
+    const waitMs = opts.waitMs ?? LIMITS.dotlockWaitMs;
+    const staleMs = opts.staleMs ?? LIMITS.dotlockStaleMs;
+    const deadline = Date.now() + waitMs;
+    let delay = 2;
+    for (;;) {
+      try {
+        const fh = await open(lockPath, 'wx', 0o600);
+        try { await fh.writeFile(`${process.pid}:${HOST}`); } finally { await fh.close(); }
+        return new Dotlock(target, lockPath);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      if (await Dotlock.isStale(lockPath, staleMs)) {
+        // Another waiter may break it at the same time; unlink of an already-replaced lock is the
+        // known dotlock race, narrowed by re-checking staleness right before.
+        await unlink(lockPath).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new MailError('TEMP', 'Timeout while waiting for a lock');
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  private static async isStale(lockPath: string, staleMs: number): Promise<boolean> {
+    try {
+      const st = await stat(lockPath);
+      if (Date.now() - st.mtimeMs > staleMs) return true;
+      const content = await readFile(lockPath, 'utf8').catch(() => '');
+      const m = /^([0-9]+):(.*)$/.exec(content);
+      if (m && m[2] === HOST) {
+        const pid = Number(m[1]);
+        if (pid !== process.pid && !pidAlive(pid)) return true;
+      }
+      return false;
+    } catch {
+      return false; // vanished: just retry the create
+    }
+  }
+
+  /** Writes `content` to the target atomically (fsync + rename of the lock file); releases the lock. */
+  async replace(content: string | Buffer, fsync = true): Promise<void> {
+    if (this.released) throw new Error('dotlock already released');
+    this.released = true;
+    const fh = await open(this.lockPath, 'w');
+    try {
+      await fh.writeFile(content);
+      if (fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(this.lockPath, this.target);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await unlink(this.lockPath).catch(() => undefined);
+  }
+}

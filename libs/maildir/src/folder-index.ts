@@ -1,0 +1,119 @@
+/**
+ * Per-folder index `mailstore.index`: a snapshot of what the last sync learnt, so opening a folder
+ * does not readdir or stat 100,000 files. Written whole to a temp file, fsynced and renamed (readers
+ * see the old or the new file); a trailing CRC line rejects truncated or damaged files, which are
+ * then simply rebuilt from the Maildir. The Maildir itself (file names + dovecot-uidlist) stays the
+ * truth; this file only caches it plus what Maildir has no place for (modseq, cache offsets).
+ *
+ * Format (text, one line each):
+ *   MSIDX1 V<uidvalidity> N<nextuid> H<highestmodseq> R<firstrecentuid> C<cachescannedto> G<guid>
+ *   <uid> <modseq> <internaldate ms> <vsize> <fsize> <cacheoffset|-> <n|c> <filename>
+ *   END <crc32 hex of all preceding bytes>
+ */
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import type { MessageRecord } from '../../mailstore/src/types.js';
+
+/** One message as the engine keeps it (MessageRecord + where the file is). ~150 bytes in memory. */
+export interface Rec extends MessageRecord {
+  /** Current file name (base + ":2," info) inside new/ or cur/. */
+  readonly name: string;
+  readonly base: string;
+  readonly inNew: boolean;
+  /** Size of the file on disk (== size when stored with CRLF). */
+  readonly fsize: number;
+}
+
+export interface IndexSnapshot {
+  uidValidity: number;
+  nextUid: number;
+  highestModseq: number;
+  firstRecentUid: number;
+  cacheScannedTo: number;
+  guid: string;
+  /** Partial records (flags are derived by the caller from the name and keyword list). */
+  recs: Array<{ uid: number; modseq: number; internalDate: number; size: number; fsize: number; cacheOff: number | null; inNew: boolean; name: string }>;
+}
+
+export function formatIndex(s: IndexSnapshot): Buffer {
+  const lines: string[] = [
+    `MSIDX1 V${s.uidValidity} N${s.nextUid} H${s.highestModseq} R${s.firstRecentUid} C${s.cacheScannedTo} G${s.guid || '-'}`,
+  ];
+  for (const r of s.recs) {
+    lines.push(`${r.uid} ${r.modseq} ${r.internalDate} ${r.size} ${r.fsize} ${r.cacheOff ?? '-'} ${r.inNew ? 'n' : 'c'} ${r.name}`);
+  }
+  const body = Buffer.from(lines.join('\n') + '\n', 'utf8');
+  const tail = Buffer.from(`END ${(crc32(body) >>> 0).toString(16)}\n`);
+  return Buffer.concat([body, tail]);
+}
+
+/** Parses an index file; null when absent, truncated, or damaged in any way. */
+export function parseIndex(buf: Buffer): IndexSnapshot | null {
+  const endAt = buf.lastIndexOf('\nEND ', buf.length - 2);
+  if (endAt < 0) return null;
+  const body = buf.subarray(0, endAt + 1);
+  const m = /^END ([0-9a-f]+)\n$/.exec(buf.subarray(endAt + 1).toString('latin1'));
+  if (!m || parseInt(m[1]!, 16) !== (crc32(body) >>> 0)) return null;
+  const lines = body.toString('utf8').split('\n');
+  lines.pop();
+  const h = /^MSIDX1 V([0-9]+) N([0-9]+) H([0-9]+) R([0-9]+) C([0-9]+) G(\S+)$/.exec(lines[0] ?? '');
+  if (!h) return null;
+  const recs: IndexSnapshot['recs'] = [];
+  let last = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    const f = l.split(' ', 7);
+    if (f.length < 7) return null;
+    let skip = 0;
+    for (let k = 0; k < 7; k++) skip += f[k]!.length + 1;
+    const name = l.slice(skip);
+    const uid = Number(f[0]);
+    if (!(uid > last) || !name || name.includes('/')) return null;
+    last = uid;
+    recs.push({
+      uid,
+      modseq: Number(f[1]),
+      internalDate: Number(f[2]),
+      size: Number(f[3]),
+      fsize: Number(f[4]),
+      cacheOff: f[5] === '-' ? null : Number(f[5]),
+      inNew: f[6] === 'n',
+      name,
+    });
+  }
+  return {
+    uidValidity: Number(h[1]),
+    nextUid: Number(h[2]),
+    highestModseq: Number(h[3]),
+    firstRecentUid: Number(h[4]),
+    cacheScannedTo: Number(h[5]),
+    guid: h[6] === '-' ? '' : h[6]!,
+    recs,
+  };
+}
+
+export async function readIndex(path: string): Promise<IndexSnapshot | null> {
+  try {
+    return parseIndex(await readFile(path));
+  } catch {
+    return null;
+  }
+}
+
+let tmpCounter = 0;
+
+/** tmp + fsync + rename: a crash leaves the old or the new index, never a torn one. */
+export async function writeIndex(path: string, s: IndexSnapshot, fsync: boolean): Promise<void> {
+  const tmp = `${path}.tmp.${process.pid}.${++tmpCounter}`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(formatIndex(s));
+    if (fsync) await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+}

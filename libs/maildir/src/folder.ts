@@ -1,0 +1,974 @@
+/**
+ * One Maildir folder's shared state in this process: the in-memory index every session's Mailbox
+ * handle reads (one per folder, not per session), kept in step with the disk by sync().
+ *
+ * Truth lives on disk, Dovecot-compatible: file names (base + flags) in new/ and cur/, UIDs in
+ * dovecot-uidlist (changed only under its dotlock), keyword letters in dovecot-keywords. Our own
+ * mailstore.index / mailstore.cache only make opening and FETCH fast; losing them loses nothing
+ * but modseq history.
+ */
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, copyFile, utimes } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MailError } from '../../core/src/errors.js';
+import { LIMITS } from '../../core/src/limits.js';
+import type { MessageStructure } from '../../mime/src/types.js';
+import { newStructureParser } from './parser.js';
+import { StructureCache } from './cache.js';
+import { CrlfNormalizer } from './crlf.js';
+import { Dotlock } from './dotlock.js';
+import { readIndex, writeIndex, type Rec } from './folder-index.js';
+import { formatKeywords, isValidKeyword, parseKeywords } from './keywords.js';
+import { baseOf, flagsToInfo, formatFilename, infoToFlags, parseFilename } from './maildir-filename.js';
+import { Mutex } from './mutex.js';
+import { formatUidlist, formatUidlistEntry, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
+import { uniqueBase } from './unique.js';
+
+export const UIDLIST = 'dovecot-uidlist';
+export const KEYWORDS = 'dovecot-keywords';
+export const INDEX = 'mailstore.index';
+export const CACHE = 'mailstore.cache';
+/** Dovecot treats a directory mtime this close to now as possibly hiding a change (1 s granularity). */
+const DIRTY_WINDOW_MS = 2000;
+/** Dovecot deletes tmp/ files older than 36 hours. */
+const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+const INDEX_FLUSH_DELAY_MS = 1000;
+
+interface FileEntry { name: string; inNew: boolean }
+
+export interface ImportItem {
+  srcPath: string;
+  fsize: number;
+  size: number;
+  flags: readonly string[];
+  internalDate: number;
+  structure: MessageStructure | null;
+}
+
+export interface FolderEnv {
+  hostname: string;
+  fsync: boolean;
+}
+
+let lastUidValidity = 0;
+function newUidValidity(old = 0): number {
+  // Time-based as Dovecot does, but strictly increasing within this process and above any old value.
+  let v = Math.max(Math.floor(Date.now() / 1000), lastUidValidity + 1, old + 1);
+  if (v > 0xffffffff) v = 1;
+  lastUidValidity = v;
+  return v;
+}
+
+function stamp(st: Stats | null): string {
+  return st ? `${st.mtimeMs}:${st.ino}:${st.size}` : '';
+}
+
+async function statOrNull(p: string): Promise<Stats | null> {
+  try { return await stat(p); } catch { return null; }
+}
+
+function isENOENT(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+/** Runs `fn` over items with at most `n` in flight (stats of hand-added files). */
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+/** Size of a file as served with CRLF, reading it once (only for files without ,W=). */
+async function countVsize(path: string): Promise<number> {
+  const norm = new CrlfNormalizer();
+  let n = 0;
+  for await (const chunk of createReadStream(path)) n += norm.push(chunk as Buffer).length;
+  return n;
+}
+
+export class FolderState {
+  uidValidity = 0;
+  nextUid = 1;
+  highestModseq = 0;
+  guid = '';
+  /** UIDs >= this are \Recent for the first read-write handle that syncs (Dovecot's first_recent_uid). */
+  firstRecentUid = 0;
+  /** All messages, ascending UID. Replaced (never mutated) on change so snapshots can share it. */
+  recs: readonly Rec[] = [];
+  readonly byUid = new Map<number, Rec>();
+  readonly byBase = new Map<string, Rec>();
+  keywords: (string | undefined)[] = [];
+  /** \Recent claims: uid → id of the read-write handle that owns it (RFC 3501 §2.3.2). */
+  readonly claims = new Map<number, number>();
+  readonly listeners = new Set<() => void>();
+  readonly mutex = new Mutex();
+  readonly cache: StructureCache;
+  refs = 0;
+  gone = false;
+
+  private newStamp = '';
+  private curStamp = '';
+  private ulStamp = '';
+  private kwStamp = '';
+  private dirtyUntil = 0;
+  /** Set when a scan saw something half-done (renamed mid-scan): the next sync rescans. */
+  private forceNext = false;
+  /** uidlist UIDs whose files the previous scan did not find (see reconcile). */
+  private missingBefore = new Set<number>();
+  private ul: Uidlist | null = null;
+  private ulByBase = new Map<string, number>();
+  private ulIno = 0;
+  /** Expunged records still listed in dovecot-uidlist. */
+  private staleUidlist = 0;
+  private ulOffset = 0;
+  private ulLastUid = 0;
+  private ulHeader = '';
+  private flagCache = new Map<string, string[]>();
+  private loaded = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private indexDirty = false;
+
+  constructor(readonly dir: string, readonly name: string, readonly env: FolderEnv) {
+    this.cache = new StructureCache(join(dir, CACHE), 0);
+  }
+
+  get uidlistPath(): string { return join(this.dir, UIDLIST); }
+  pathOf(r: { name: string; inNew: boolean }): string { return join(this.dir, r.inNew ? 'new' : 'cur', r.name); }
+
+  // ---------------------------------------------------------------- loading and sync
+
+  /** Loads the index (if any) and syncs with the disk. Throws NOTFOUND when the folder does not exist. */
+  async load(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.loaded) return;
+      const st = await statOrNull(join(this.dir, 'cur'));
+      if (!st?.isDirectory()) throw new MailError('NOTFOUND', 'Mailbox does not exist');
+      await this.readKeywords();
+      const idx = await readIndex(join(this.dir, INDEX));
+      if (idx) {
+        this.uidValidity = idx.uidValidity;
+        this.nextUid = idx.nextUid;
+        this.highestModseq = idx.highestModseq;
+        this.firstRecentUid = idx.firstRecentUid;
+        this.guid = idx.guid;
+        this.cache.reset(idx.uidValidity);
+        this.cache.scannedTo = idx.cacheScannedTo;
+        const recs: Rec[] = [];
+        for (const r of idx.recs) {
+          const p = parseFilename(r.name);
+          const rec: Rec = { uid: r.uid, flags: this.flagsOf(p.info), internalDate: r.internalDate, size: r.size, modseq: r.modseq, name: r.name, base: p.base, inNew: r.inNew, fsize: r.fsize };
+          recs.push(rec);
+          if (r.cacheOff !== null) this.cache.offsets.set(r.uid, r.cacheOff);
+        }
+        this.setRecs(recs);
+      }
+      this.loaded = true;
+      await this.syncLocked(true);
+      if (!idx) this.firstRecentUid = Math.max(this.firstRecentUid, this.nextUid);
+      void this.cleanTmp();
+    });
+  }
+
+  sync(force = false): Promise<boolean> {
+    return this.mutex.run(() => this.syncLocked(force));
+  }
+
+  /** Brings the shared state up to date. Stat only unless something changed. Returns whether anything changed. */
+  async syncLocked(force = false): Promise<boolean> {
+    if (this.gone) return false;
+    const [sn, sc, su, sk] = await Promise.all([
+      statOrNull(join(this.dir, 'new')), statOrNull(join(this.dir, 'cur')),
+      statOrNull(this.uidlistPath), statOrNull(join(this.dir, KEYWORDS)),
+    ]);
+    if (!sn || !sc) {
+      // The folder was deleted or renamed away under us: everything is expunged for our sessions.
+      this.gone = true;
+      if (this.recs.length) { this.setRecs([]); this.notify(); }
+      return true;
+    }
+    const now = Date.now();
+    const nStamp = stamp(sn), cStamp = stamp(sc), uStamp = stamp(su), kStamp = stamp(sk);
+    if (!force && nStamp === this.newStamp && cStamp === this.curStamp && uStamp === this.ulStamp &&
+        kStamp === this.kwStamp && now >= this.dirtyUntil && !this.forceNext) {
+      return false;
+    }
+    this.forceNext = false;
+    let kwChanged = false;
+    if (kStamp !== this.kwStamp) kwChanged = await this.readKeywords();
+    this.newStamp = nStamp;
+    this.curStamp = cStamp;
+    const newest = Math.max(sn.mtimeMs, sc.mtimeMs);
+    this.dirtyUntil = now - newest < DIRTY_WINDOW_MS ? newest + DIRTY_WINDOW_MS : 0;
+    const files = await this.readFiles();
+    return this.reconcile(files, kwChanged);
+  }
+
+  private async readFiles(): Promise<Map<string, FileEntry>> {
+    const files = new Map<string, FileEntry>();
+    // new/ before cur/: a message moved new/ → cur/ in between is then seen at least once.
+    for (const sub of ['new', 'cur'] as const) {
+      let names: string[];
+      try { names = await readdir(join(this.dir, sub)); } catch (e) { if (isENOENT(e)) continue; throw e; }
+      for (const name of names) {
+        if (name.startsWith('.')) continue;
+        files.set(baseOf(name), { name, inNew: sub === 'new' });
+      }
+    }
+    return files;
+  }
+
+  /**
+   * Reads dovecot-uidlist when it changed since we last read it; null when missing or corrupt.
+   * When the same file only grew (records appended under the lock, as Dovecot does), only the new
+   * tail is read: a 100,000-line uidlist is not re-parsed for every delivery.
+   */
+  private async readUidlist(force = false): Promise<Uidlist | null> {
+    const st = await statOrNull(this.uidlistPath);
+    const s = stamp(st);
+    if (!force && this.ul && s === this.ulStamp) return this.ul;
+    if (!st) { this.setUl(null, 0, 0); this.ulStamp = ''; return null; }
+    if (this.ul && st.ino === this.ulIno && st.size >= this.ulOffset && this.ulOffset > 0) {
+      const tail = await this.readTail(st.size);
+      if (tail !== null) { this.ulStamp = s; return this.ul; }
+    }
+    let parsed: Uidlist | null = null;
+    let text = '';
+    try {
+      text = await readFile(this.uidlistPath, 'utf8');
+      parsed = parseUidlist(text);
+    } catch {
+      parsed = null;
+    }
+    this.ulStamp = s;
+    this.setUl(parsed, st.ino, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+    this.ulHeader = text.slice(0, text.indexOf('\n') + 1);
+    return parsed;
+  }
+
+  /** Incremental read of appended records; null when the file is not simply a longer version of what we read. */
+  private async readTail(size: number): Promise<Uidlist | null> {
+    let fh;
+    try { fh = await open(this.uidlistPath, 'r'); } catch { return null; }
+    try {
+      const head = Buffer.alloc(this.ulHeader.length);
+      await fh.read(head, 0, head.length, 0);
+      if (head.toString('utf8') !== this.ulHeader) return null; // rewritten (inode number reused)
+      const prev = Buffer.alloc(1);
+      await fh.read(prev, 0, 1, this.ulOffset - 1);
+      if (prev[0] !== 0x0a) return null;
+      const buf = Buffer.alloc(size - this.ulOffset);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, this.ulOffset);
+      const text = buf.subarray(0, bytesRead).toString('utf8');
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      const entries = parseUidlistLines(complete, this.ulLastUid);
+      for (const e of entries) {
+        this.ulByBase.set(this.byBase.get(e.base)?.base ?? e.base, e.uid);
+        this.ulLastUid = e.uid;
+      }
+      if (this.ul && this.ulLastUid >= this.ul.nextUid) this.ul = { ...this.ul, nextUid: this.ulLastUid + 1 };
+      this.ulOffset += Buffer.byteLength(complete);
+      return this.ul;
+    } catch {
+      return null;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Keeps the header and a base → uid map (keys shared with our records' strings to save memory). */
+  private setUl(u: Uidlist | null, ino: number, offset: number): void {
+    this.ul = u ? { ...u, entries: [] } : null;
+    this.ulByBase = new Map();
+    this.ulIno = ino;
+    this.ulOffset = u ? offset : 0;
+    this.ulLastUid = 0;
+    this.ulHeader = '';
+    if (u) {
+      for (const e of u.entries) this.ulByBase.set(this.byBase.get(e.base)?.base ?? e.base, e.uid);
+      this.ulLastUid = u.entries.length ? u.entries[u.entries.length - 1]!.uid : 0;
+    }
+  }
+
+  /**
+   * The uidlist as the base for a change made under the lock: the file if valid, else rebuilt from
+   * what we know (our index / in-memory records keep their UIDs; UIDVALIDITY changes only when
+   * nothing is known).
+   */
+  private async uidlistUnderLock(): Promise<Uidlist> {
+    const st = await statOrNull(this.uidlistPath);
+    if (st) {
+      try {
+        const text = await readFile(this.uidlistPath, 'utf8');
+        const u = parseUidlist(text);
+        this.ulStamp = stamp(st);
+        this.setUl(u, st.ino, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+        this.ulHeader = text.slice(0, text.indexOf('\n') + 1);
+        return u;
+      } catch { /* corrupt: rebuilt below */ }
+    }
+    const known = [...this.recs];
+    const uidValidity = this.uidValidity && known.length ? this.uidValidity : (this.uidValidity || newUidValidity());
+    return {
+      uidValidity,
+      nextUid: Math.max(this.nextUid, 1),
+      guid: this.guid || randomBytes(16).toString('hex'),
+      extraHeader: [],
+      entries: known.map((r) => ({ uid: r.uid, base: r.base, ext: [`W${r.size}`] })),
+    };
+  }
+
+  private async writeUidlist(lock: Dotlock, u: Uidlist): Promise<void> {
+    const text = formatUidlist(u);
+    await lock.replace(text, this.env.fsync);
+    const st = await statOrNull(this.uidlistPath);
+    this.ulStamp = stamp(st);
+    this.setUl(u, st?.ino ?? 0, Buffer.byteLength(text));
+    this.ulHeader = text.slice(0, text.indexOf('\n') + 1);
+  }
+
+  /**
+   * Adds records by appending lines to the existing file (Dovecot does the same; the header's N is
+   * then behind, readers take max(N, last uid + 1)). Falls back to a rewrite when the file is not a
+   * clean, complete one. Releases the lock.
+   */
+  private async appendUidlist(lock: Dotlock, added: UidlistEntry[]): Promise<void> {
+    if (added.length) {
+      try {
+        const fh = await open(this.uidlistPath, 'r+');
+        try {
+          const size = (await fh.stat()).size;
+          const last = Buffer.alloc(1);
+          await fh.read(last, 0, 1, size - 1);
+          if (size > 0 && last[0] === 0x0a) {
+            await fh.write(added.map(formatUidlistEntry).join(''), size);
+            if (this.env.fsync) await fh.sync();
+            await fh.close();
+            await lock.release();
+            await this.readUidlist(true);
+            return;
+          }
+        } finally {
+          await fh.close().catch(() => undefined);
+        }
+      } catch { /* fall through to a rewrite */ }
+    }
+    const u = await this.uidlistUnderLock();
+    const have = new Set(u.entries.map((e) => e.base));
+    for (const e of added) if (!have.has(e.base)) u.entries.push(e);
+    u.entries.sort((a, b) => a.uid - b.uid);
+    for (const e of u.entries) if (e.uid >= u.nextUid) u.nextUid = e.uid + 1;
+    await this.writeUidlist(lock, u);
+  }
+
+  private async reconcile(files: Map<string, FileEntry>, kwChanged: boolean): Promise<boolean> {
+    let ul = await this.readUidlist();
+    // A message that vanished may only be mid-rename (flag change by another process): look again.
+    let vanished = this.recs.filter((r) => !files.has(r.base));
+    const maxKnown = this.recs.length ? this.recs[this.recs.length - 1]!.uid : 0;
+    let ulAboveUnseen = false;
+    if (ul) for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) { ulAboveUnseen = true; break; }
+    if (vanished.length || ulAboveUnseen) {
+      // Files that got their UID after our readdir are in place by now (rename precedes UID assignment).
+      for (const [b, f] of await this.readFiles()) if (!files.has(b) || f.inNew === false) files.set(b, f);
+      vanished = vanished.filter((r) => !files.has(r.base));
+    }
+    // Which files need a UID written: unknown to the uidlist (a known one keeps its UID), or listed
+    // at or below UIDs we already exposed without our having seen them (UIDs of new messages must
+    // grow, RFC 3501 §2.3.1.1).
+    const needUid = (map: Map<string, number>, maxSeen: number): string[] => {
+      const out: string[] = [];
+      for (const b of files.keys()) {
+        const uid = map.get(b);
+        if (uid === undefined) out.push(b);
+        else if (!this.byBase.has(b) && uid <= maxSeen) out.push(b);
+      }
+      return out;
+    };
+    if (ul && this.uidValidity && ul.uidValidity !== this.uidValidity) {
+      // Someone rebuilt the uidlist with a new UIDVALIDITY: our UIDs mean nothing any more.
+      this.resetForUidValidity(ul.uidValidity);
+    }
+    if (!ul || needUid(this.ulByBase, this.maxUid()).length) {
+      const lock = await Dotlock.acquire(this.uidlistPath);
+      try {
+        const u = await this.uidlistUnderLock();
+        if (this.uidValidity && u.uidValidity !== this.uidValidity) this.resetForUidValidity(u.uidValidity);
+        const map = new Map(u.entries.map((e) => [e.base, e.uid]));
+        const need = needUid(map, this.maxUid());
+        if (need.length || !this.ul) {
+          const needSet = new Set(need);
+          const gone = new Set(vanished.map((r) => r.base));
+          u.entries = u.entries.filter((e) => !needSet.has(e.base) && !gone.has(e.base));
+          const used = new Set(u.entries.map((e) => e.uid));
+          // Order new UIDs by name: unique names start with the delivery time.
+          for (const b of need.sort()) {
+            const known = this.byBase.get(b);
+            if (known && !used.has(known.uid) && !map.has(b)) {
+              u.entries.push({ uid: known.uid, base: b, ext: [] }); // keep the UID we already gave it
+              used.add(known.uid);
+              if (u.nextUid <= known.uid) u.nextUid = known.uid + 1;
+              continue;
+            }
+            const uid = Math.max(u.nextUid, this.nextUid);
+            u.nextUid = uid + 1;
+            u.entries.push({ uid, base: b, ext: [] });
+            used.add(uid);
+          }
+          if (u.nextUid < this.nextUid) u.nextUid = this.nextUid;
+          u.entries.sort((a, b) => a.uid - b.uid);
+          await this.writeUidlist(lock, u);
+        } else {
+          await lock.release();
+        }
+        ul = u;
+      } catch (e) {
+        await lock.release();
+        throw e;
+      }
+    }
+    if (!ul) return false;
+    if (!this.uidValidity) this.cache.reset(ul.uidValidity);
+    this.uidValidity = ul.uidValidity;
+    this.guid = ul.guid;
+    this.nextUid = Math.max(this.nextUid, ul.nextUid);
+
+    // Build the new record list.
+    let changed = vanished.length > 0;
+    const out: Rec[] = [];
+    const fresh: Array<{ uid: number; base: string; f: FileEntry }> = [];
+    for (const [b, f] of files) {
+      const uid = this.ulByBase.get(b);
+      if (uid === undefined) continue; // appeared after the uidlist was written; next sync
+      const old = this.byBase.get(b);
+      if (old && old.uid === uid) {
+        if (old.name === f.name && old.inNew === f.inNew && !kwChanged) { out.push(old); continue; }
+        const info = parseFilename(f.name).info;
+        const flags = this.flagsOf(info);
+        const same = flags.length === old.flags.length && flags.every((x, i) => x === old.flags[i]);
+        out.push({ ...old, name: f.name, inNew: f.inNew, flags, modseq: same ? old.modseq : ++this.highestModseq });
+        changed = true;
+      } else {
+        if (old) changed = true; // same base under a new UID: old one expunged
+        fresh.push({ uid, base: b, f });
+      }
+    }
+    // UIDs must reach sessions in ascending order. A uidlist entry above what we knew whose file we
+    // did not see was either missed by readdir (a concurrent rename) or expunged a moment ago: hold
+    // newer messages back for one more scan. Seen missing twice in a row, it is taken as gone.
+    let cutoff = Infinity;
+    const missing: number[] = [];
+    for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) missing.push(uid);
+    const firstTime = missing.filter((u) => !this.missingBefore.has(u));
+    this.missingBefore = new Set(missing);
+    if (firstTime.length) { cutoff = Math.min(...firstTime); this.forceNext = true; }
+    if (fresh.length) {
+      await pool(fresh, 16, async ({ uid, base, f }) => {
+        const p = parseFilename(f.name);
+        const path = join(this.dir, f.inNew ? 'new' : 'cur', f.name);
+        let st: Stats;
+        try { st = await stat(path); } catch (e) {
+          if (isENOENT(e)) { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; } // renamed meanwhile: next sync finds it
+          throw e;
+        }
+        const fsize = st.size;
+        let size = p.vsize ?? (p.size === null ? null : null);
+        if (size === null) {
+          try { size = await countVsize(path); } catch { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; }
+        }
+        out.push({ uid, flags: this.flagsOf(p.info), internalDate: Math.floor(st.mtimeMs), size, modseq: 0, name: f.name, base, inNew: f.inNew, fsize });
+      });
+      changed = true;
+    }
+    if (cutoff !== Infinity) {
+      const kept = out.filter((r) => r.uid < cutoff || this.byUid.get(r.uid) !== undefined);
+      if (kept.length !== out.length) { out.length = 0; out.push(...kept); }
+    }
+    if (!changed) return false;
+    out.sort((a, b) => a.uid - b.uid);
+    // New records get modseqs in UID order.
+    for (let i = 0; i < out.length; i++) {
+      if (out[i]!.modseq === 0) out[i] = { ...out[i]!, modseq: ++this.highestModseq };
+    }
+    const newUids = new Set(out.map((r) => r.uid));
+    for (const uid of [...this.claims.keys()]) if (!newUids.has(uid)) this.claims.delete(uid);
+    this.setRecs(out);
+    this.markDirty();
+    this.notify();
+    return true;
+  }
+
+  /** The folder was deleted or renamed away by this process: handles see every message expunged. */
+  markGone(): void {
+    this.gone = true;
+    this.setRecs([]);
+    this.claims.clear();
+    this.notify();
+  }
+
+  private resetForUidValidity(uidValidity: number): void {
+    this.setRecs([]);
+    this.claims.clear();
+    this.cache.reset(uidValidity);
+    this.uidValidity = uidValidity;
+    this.nextUid = 1;
+    this.firstRecentUid = 0;
+  }
+
+  maxUid(): number {
+    return this.recs.length ? this.recs[this.recs.length - 1]!.uid : 0;
+  }
+
+  private setRecs(recs: Rec[]): void {
+    this.recs = recs;
+    this.byUid.clear();
+    this.byBase.clear();
+    for (const r of recs) { this.byUid.set(r.uid, r); this.byBase.set(r.base, r); }
+    const max = this.maxUid();
+    if (max >= this.nextUid) this.nextUid = max + 1;
+  }
+
+  /** Flags for an info string; arrays are interned per info string (memory: 100k messages share a few arrays). */
+  flagsOf(info: string | null): string[] {
+    const key = info ?? '';
+    let f = this.flagCache.get(key);
+    if (!f) {
+      f = infoToFlags(key, (i) => this.keywords[i]);
+      this.flagCache.set(key, f);
+    }
+    return f;
+  }
+
+  private async readKeywords(): Promise<boolean> {
+    const p = join(this.dir, KEYWORDS);
+    const st = await statOrNull(p);
+    const s = stamp(st);
+    if (s === this.kwStamp) return false;
+    this.kwStamp = s;
+    let kw: (string | undefined)[] = [];
+    if (st) { try { kw = parseKeywords(await readFile(p, 'utf8')); } catch { kw = []; } }
+    const changed = kw.length !== this.keywords.length || kw.some((k, i) => k !== this.keywords[i]);
+    this.keywords = kw;
+    this.flagCache.clear();
+    return changed;
+  }
+
+  /** Letter indexes for keywords, adding new ones to dovecot-keywords under its lock. */
+  private async ensureKeywords(names: readonly string[]): Promise<void> {
+    const missing = names.filter((n) => !n.startsWith('\\') && isValidKeyword(n) && this.letterOf(n) < 0);
+    if (!missing.length) return;
+    const p = join(this.dir, KEYWORDS);
+    const lock = await Dotlock.acquire(p);
+    try {
+      this.kwStamp = '';
+      await this.readKeywords();
+      const kw = [...this.keywords];
+      let added = false;
+      for (const n of missing) {
+        if (kw.some((k) => k !== undefined && k.toLowerCase() === n.toLowerCase())) continue;
+        let i = 0;
+        while (i < kw.length && kw[i] !== undefined) i++;
+        if (i >= LIMITS.maildirMaxKeywords) {
+          throw new MailError('LIMIT', 'Too many keywords in this mailbox');
+        }
+        kw[i] = n;
+        added = true;
+      }
+      if (added) {
+        await lock.replace(formatKeywords(kw), this.env.fsync);
+        this.kwStamp = '';
+        await this.readKeywords();
+      } else {
+        await lock.release();
+      }
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  letterOf(kw: string): number {
+    const l = kw.toLowerCase();
+    return this.keywords.findIndex((k) => k !== undefined && k.toLowerCase() === l);
+  }
+
+  // ---------------------------------------------------------------- change notification, index
+
+  notify(): void {
+    for (const l of [...this.listeners]) {
+      setImmediate(() => { try { l(); } catch { /* a listener's bug must not break others */ } });
+    }
+  }
+
+  markDirty(): void {
+    this.indexDirty = true;
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => { this.flushTimer = null; void this.flush().catch(() => undefined); }, INDEX_FLUSH_DELAY_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Writes mailstore.index now if anything changed. */
+  async flush(): Promise<void> {
+    if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = null; }
+    while (this.flushing) await this.flushing;
+    if (!this.indexDirty || this.gone || !this.uidValidity) return;
+    this.indexDirty = false;
+    this.flushing = (async () => {
+      await this.cache.scan().catch(() => undefined);
+      const recs = this.recs;
+      await writeIndex(join(this.dir, INDEX), {
+        uidValidity: this.uidValidity, nextUid: this.nextUid, highestModseq: this.highestModseq,
+        firstRecentUid: this.firstRecentUid, cacheScannedTo: this.cache.scannedTo, guid: this.guid,
+        recs: recs.map((r) => ({ uid: r.uid, modseq: r.modseq, internalDate: r.internalDate, size: r.size, fsize: r.fsize, cacheOff: this.cache.offsets.get(r.uid) ?? null, inNew: r.inNew, name: r.name })),
+      }, this.env.fsync).catch((e) => { if (!isENOENT(e)) throw e; });
+    })();
+    try { await this.flushing; } finally { this.flushing = null; }
+  }
+
+  // ---------------------------------------------------------------- \Recent
+
+  /** RFC 3501 §2.3.2: a read-write handle claims every recent message nobody claimed; new/ → cur/. */
+  async claimRecent(handleId: number): Promise<void> {
+    await this.mutex.run(async () => {
+      let moved = false;
+      const recs = [...this.recs];
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i]!;
+        if ((r.inNew || r.uid >= this.firstRecentUid) && !this.claims.has(r.uid)) this.claims.set(r.uid, handleId);
+        if (r.inNew) {
+          const name = formatFilename(r.base, parseFilename(r.name).info ?? '');
+          try {
+            await rename(this.pathOf(r), join(this.dir, 'cur', name));
+            recs[i] = { ...r, name, inNew: false };
+            moved = true;
+          } catch (e) {
+            if (!isENOENT(e)) throw e; // another process moved or expunged it: next sync sees it
+          }
+        }
+      }
+      if (this.firstRecentUid < this.nextUid) { this.firstRecentUid = this.nextUid; this.markDirty(); }
+      if (moved) { this.setRecs(recs); this.markDirty(); }
+    });
+  }
+
+  /** UIDs recent for a handle: its claims, or (read-only) what would be recent if claimed now. */
+  recentFor(handleId: number, readOnly: boolean): Set<number> {
+    const out = new Set<number>();
+    for (const r of this.recs) {
+      const owner = this.claims.get(r.uid);
+      if (owner === handleId) out.add(r.uid);
+      else if (readOnly && owner === undefined && (r.inNew || r.uid >= this.firstRecentUid)) out.add(r.uid);
+    }
+    return out;
+  }
+
+  recentCount(): number {
+    let n = 0;
+    for (const r of this.recs) if (this.claims.has(r.uid) || r.inNew || r.uid >= this.firstRecentUid) n++;
+    return n;
+  }
+
+  dropClaims(handleId: number): void {
+    for (const [uid, h] of this.claims) if (h === handleId) this.claims.delete(uid);
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Registers files already renamed into new/ or cur/ (and fsynced): assigns UIDs under the uidlist
+   * lock, then syncs. Returns the UIDs in the order given.
+   */
+  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null }>): Promise<number[]> {
+    const lock = await Dotlock.acquire(this.uidlistPath);
+    let uids: number[] = [];
+    try {
+      const cur = await this.readUidlist(true);
+      const maxSeen = this.maxUid();
+      const simple = cur !== null && (!this.uidValidity || cur.uidValidity === this.uidValidity) &&
+        items.every((it) => { const h = this.ulByBase.get(it.base); return h === undefined || h > maxSeen; });
+      if (simple) {
+        // The common case: new records appended to the file.
+        let next = Math.max(cur.nextUid, this.nextUid, this.ulLastUid + 1);
+        const added: UidlistEntry[] = [];
+        uids = items.map((it) => {
+          const have = this.ulByBase.get(it.base);
+          if (have !== undefined) return have; // a concurrent sync already assigned it
+          const uid = next++;
+          added.push({ uid, base: it.base, ext: [`W${it.size}`] });
+          return uid;
+        });
+        await this.appendUidlist(lock, added);
+      } else {
+        const u = await this.uidlistUnderLock();
+        if (this.uidValidity && u.uidValidity !== this.uidValidity) this.resetForUidValidity(u.uidValidity);
+        const byBase = new Map(u.entries.map((e) => [e.base, e.uid]));
+        uids = items.map((it) => {
+          const have = byBase.get(it.base);
+          if (have !== undefined && have > this.maxUid()) return have;
+          const uid = Math.max(u.nextUid, this.nextUid);
+          u.nextUid = uid + 1;
+          if (have !== undefined) u.entries = u.entries.filter((e) => e.base !== it.base);
+          u.entries.push({ uid, base: it.base, ext: [`W${it.size}`] });
+          return uid;
+        });
+        u.entries.sort((a, b) => a.uid - b.uid);
+        await this.writeUidlist(lock, u);
+      }
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    if (!this.uidValidity) this.cache.reset(this.ul!.uidValidity);
+    for (let i = 0; i < items.length; i++) {
+      const s = items[i]!.structure;
+      if (s) await this.cache.put(uids[i]!, s).catch(() => undefined);
+    }
+    await this.syncLocked(true);
+    return uids;
+  }
+
+  /** APPEND / delivery of a file fully written and fsynced in tmp/. */
+  async addFromTmp(tmpPath: string, p: { size: number; flags: readonly string[]; internalDate: number; delivery: boolean; structure: MessageStructure | null }): Promise<number> {
+    return this.mutex.run(async () => {
+      await this.syncLocked();
+      if (this.gone) throw new MailError('NOTFOUND', 'Mailbox does not exist');
+      await this.ensureKeywords(p.flags);
+      const base = uniqueBase(this.env.hostname, p.size, p.size);
+      const info = flagsToInfo(p.flags, (k) => this.letterOf(k));
+      // Delivered mail goes to new/ without an info part, as every Maildir MDA does.
+      const name = p.delivery ? base : formatFilename(base, info);
+      const sub = p.delivery ? 'new' : 'cur';
+      await utimes(tmpPath, p.internalDate / 1000, p.internalDate / 1000);
+      await rename(tmpPath, join(this.dir, sub, name));
+      if (this.env.fsync) await fsyncDir(join(this.dir, sub));
+      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure }]);
+      return uid!;
+    });
+  }
+
+  /**
+   * Copy (hard link, as Dovecot does) or move (rename: the message is always in exactly one place)
+   * files from another folder into this one, keeping flags and internal date. Returns the new UIDs
+   * (null for an item whose source vanished).
+   */
+  async importFiles(items: ImportItem[], move: boolean): Promise<Array<number | null>> {
+    return this.mutex.run(async () => {
+      await this.syncLocked();
+      if (this.gone) throw new MailError('NOTFOUND', 'Mailbox does not exist');
+      const kws = new Set<string>();
+      for (const it of items) for (const f of it.flags) if (!f.startsWith('\\')) kws.add(f);
+      await this.ensureKeywords([...kws]);
+      const placed: Array<{ idx: number; base: string; size: number; structure: MessageStructure | null }> = [];
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i]!;
+        const base = uniqueBase(this.env.hostname, it.fsize, it.size);
+        const name = formatFilename(base, flagsToInfo(it.flags, (k) => this.letterOf(k)));
+        const target = join(this.dir, 'cur', name);
+        try {
+          if (move) await rename(it.srcPath, target);
+          else await link(it.srcPath, target);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') continue;
+          if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
+          // Different filesystem or no hard links: copy through tmp/, keep the date, then place.
+          const tmp = join(this.dir, 'tmp', `${base}.copy`);
+          try { await copyFile(it.srcPath, tmp); } catch (e2) { if (isENOENT(e2)) continue; throw e2; }
+          await utimes(tmp, it.internalDate / 1000, it.internalDate / 1000);
+          if (this.env.fsync) { const fh = await open(tmp, 'r+'); try { await fh.sync(); } finally { await fh.close(); } }
+          await rename(tmp, target);
+          if (move) await unlink(it.srcPath).catch(() => undefined);
+        }
+        placed.push({ idx: i, base, size: it.size, structure: it.structure });
+      }
+      if (this.env.fsync) await fsyncDir(join(this.dir, 'cur'));
+      const out: Array<number | null> = items.map(() => null);
+      if (!placed.length) return out;
+      const uids = await this.registerLocked(placed);
+      placed.forEach((p, i) => { out[p.idx] = uids[i]!; });
+      return out;
+    });
+  }
+
+  /** Removes uidlist entries and records of files this process already unlinked / moved away. */
+  private async forgetLocked(bases: string[]): Promise<void> {
+    if (!bases.length) return;
+    const set = new Set(bases);
+    const recs = this.recs.filter((r) => !set.has(r.base));
+    for (const r of this.recs) if (set.has(r.base)) this.claims.delete(r.uid);
+    this.setRecs(recs);
+    // Like Dovecot, expunged records stay in dovecot-uidlist until enough pile up to rewrite it
+    // (they are harmless: their files are gone and their UIDs are never given again).
+    this.staleUidlist += bases.length;
+    if (this.staleUidlist > Math.max(100, recs.length / 4)) {
+      const lock = await Dotlock.acquire(this.uidlistPath);
+      try {
+        const u = await this.uidlistUnderLock();
+        const max = this.maxUid();
+        // Keep what we know plus what others added that we have not seen yet.
+        u.entries = u.entries.filter((e) => !set.has(e.base) && (this.byBase.has(e.base) || e.uid > max));
+        await this.writeUidlist(lock, u);
+        this.staleUidlist = 0;
+      } catch (e) {
+        await lock.release();
+        throw e;
+      }
+    }
+    this.markDirty();
+    this.notify();
+  }
+
+  forget(bases: string[]): Promise<void> {
+    return this.mutex.run(() => this.forgetLocked(bases));
+  }
+
+  /** Current path of a message; after a failed rename/unlink re-finds it by base (flags changed meanwhile). */
+  private async refind(base: string): Promise<Rec | undefined> {
+    await this.syncLocked(true);
+    return this.byBase.get(base);
+  }
+
+  async setFlags(uids: readonly number[], op: 'add' | 'remove' | 'replace', flags: readonly string[], unchangedSince?: number): Promise<{ updated: Rec[]; modified: number[] }> {
+    return this.mutex.run(async () => {
+      await this.syncLocked();
+      if (op !== 'remove') await this.ensureKeywords(flags);
+      const updated: Rec[] = [];
+      const modified: number[] = [];
+      const changedRecs = new Map<number, Rec>();
+      for (const uid of uids) {
+        let rec = this.byUid.get(uid);
+        if (!rec) continue;
+        if (unchangedSince !== undefined && rec.modseq > unchangedSince) { modified.push(uid); continue; }
+        const cur = new Set(rec.flags);
+        let next: Set<string>;
+        if (op === 'replace') next = new Set(flags);
+        else if (op === 'add') next = new Set([...cur, ...flags]);
+        else { const rm = new Set(flags.map((f) => f.toLowerCase())); next = new Set([...cur].filter((f) => !rm.has(f.toLowerCase()))); }
+        const info = flagsToInfo([...next], (k) => this.letterOf(k), parseFilename(rec.name).info);
+        const newFlags = this.flagsOf(info);
+        const same = newFlags.length === rec.flags.length && newFlags.every((f, i) => f === rec!.flags[i]);
+        if (same && !rec.inNew) { updated.push(rec); continue; }
+        const name = formatFilename(rec.base, info);
+        let done = false;
+        for (let attempt = 0; attempt < 3 && rec; attempt++) {
+          try {
+            await rename(this.pathOf(rec), join(this.dir, 'cur', name));
+            done = true;
+            break;
+          } catch (e) {
+            if (!isENOENT(e)) throw e;
+            rec = await this.refind(rec.base); // renamed or expunged by someone else
+          }
+        }
+        if (!done || !rec) continue;
+        const nr: Rec = { ...rec, name, inNew: false, flags: newFlags, modseq: same ? rec.modseq : ++this.highestModseq };
+        changedRecs.set(nr.uid, nr);
+        this.byUid.set(nr.uid, nr);
+        this.byBase.set(nr.base, nr);
+        updated.push(nr);
+      }
+      if (changedRecs.size) {
+        this.setRecs(this.recs.map((r) => changedRecs.get(r.uid) ?? r));
+        this.markDirty();
+        this.notify();
+      }
+      return { updated, modified };
+    });
+  }
+
+  /** Unlinks messages with \Deleted (only `uids` when given). Returns the removed records. */
+  async expunge(uids?: readonly number[]): Promise<Rec[]> {
+    return this.mutex.run(async () => {
+      await this.syncLocked();
+      const only = uids ? new Set(uids) : null;
+      const targets = this.recs.filter((r) => r.flags.includes('\\Deleted') && (!only || only.has(r.uid)));
+      const removed: Rec[] = [];
+      for (const t of targets) {
+        let rec: Rec | undefined = t;
+        for (let attempt = 0; attempt < 3 && rec; attempt++) {
+          try {
+            await unlink(this.pathOf(rec));
+            removed.push(rec);
+            break;
+          } catch (e) {
+            if (!isENOENT(e)) throw e;
+            rec = await this.refind(rec.base);
+            if (rec && !rec.flags.includes('\\Deleted')) rec = undefined;
+          }
+        }
+      }
+      if (this.env.fsync && removed.length) {
+        await fsyncDir(join(this.dir, 'cur'));
+      }
+      await this.forgetLocked(removed.map((r) => r.base));
+      return removed.sort((a, b) => a.uid - b.uid);
+    });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Opens the file of a message, re-finding it when a concurrent flag change renamed it. */
+  async openFile(uid: number): Promise<{ fh: import('node:fs/promises').FileHandle; rec: Rec }> {
+    let rec = this.byUid.get(uid);
+    for (let attempt = 0; attempt < 3 && rec; attempt++) {
+      try {
+        return { fh: await open(this.pathOf(rec), 'r'), rec };
+      } catch (e) {
+        if (!isENOENT(e)) throw e;
+        rec = await this.mutex.run(() => this.refind(rec!.base));
+        if (rec && rec.uid !== uid) rec = undefined;
+      }
+    }
+    throw new MailError('EXPUNGED', 'Message was expunged');
+  }
+
+  async structure(uid: number): Promise<MessageStructure> {
+    if (!this.byUid.has(uid)) throw new MailError('EXPUNGED', 'Message was expunged');
+    const cached = await this.cache.get(uid).catch(() => null);
+    if (cached) return cached;
+    const parser = await newStructureParser();
+    if (!parser) throw new MailError('INTERNAL', 'MIME parser unavailable');
+    const { fh } = await this.openFile(uid);
+    const norm = new CrlfNormalizer();
+    try {
+      for await (const chunk of fh.createReadStream({ autoClose: false })) parser.write(norm.push(chunk as Buffer));
+    } finally {
+      await fh.close();
+    }
+    const s = parser.end();
+    await this.cache.put(uid, s).catch(() => undefined);
+    this.markDirty();
+    return s;
+  }
+
+  /** Deletes tmp/ leftovers older than 36 hours (crashed deliveries), as Dovecot does. */
+  async cleanTmp(): Promise<void> {
+    const dir = join(this.dir, 'tmp');
+    let names: string[];
+    try { names = await readdir(dir); } catch { return; }
+    const limit = Date.now() - TMP_MAX_AGE_MS;
+    for (const n of names) {
+      const p = join(dir, n);
+      const st = await statOrNull(p);
+      if (st && st.isFile() && Math.max(st.mtimeMs, st.atimeMs) < limit) await unlink(p).catch(() => undefined);
+    }
+  }
+}
+
+/** Creates the cur/new/tmp directories of a folder (and the `maildirfolder` marker for non-INBOX). */
+export async function makeFolderDirs(dir: string, isInbox: boolean): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const s of ['cur', 'new', 'tmp']) await mkdir(join(dir, s), { recursive: true, mode: 0o700 });
+  if (!isInbox) {
+    const fh = await open(join(dir, 'maildirfolder'), 'a', 0o600);
+    await fh.close();
+  }
+}

@@ -1,0 +1,13 @@
+export { MaildirStore, type MaildirStoreOptions } from './store.js';
+export { MaildirAccount } from './account.js';
+export { MaildirMailbox } from './mailbox.js';
+export { FolderState } from './folder.js';
+export * from './maildir-filename.js';
+export * from './uidlist.js';
+export * from './keywords.js';
+export * from './names.js';
+export * from './subscriptions.js';
+export { Dotlock } from './dotlock.js';
+export { MaildirQuota, parseMaildirsize } from './quota.js';
+export { StructureCache } from './cache.js';
+export { parseIndex, formatIndex, type Rec } from './folder-index.js';

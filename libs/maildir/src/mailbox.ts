@@ -1,0 +1,120 @@
+/**
+ * A Mailbox handle: one session's view of a folder. The records live in the shared FolderState;
+ * the handle adds what is per session: read-only mode, its \Recent claims, its watch listeners.
+ */
+import { Readable } from 'node:stream';
+import { MailError } from '../../core/src/errors.js';
+import type { CopyResult, FlagOp, Mailbox, MailboxSnapshot, StoreResult } from '../../mailstore/src/types.js';
+import type { MessageStructure } from '../../mime/src/types.js';
+import { CrlfRangeStream } from './crlf.js';
+import type { FolderState } from './folder.js';
+
+let handleCounter = 0;
+
+/** What a handle needs from its account (copy/move, quota bookkeeping, release). */
+export interface MailboxOwner {
+  copyMove(src: FolderState, uids: readonly number[], dest: string, move: boolean): Promise<CopyResult>;
+  expunged(bytes: number, count: number): Promise<void>;
+  release(state: FolderState): Promise<void>;
+}
+
+export class MaildirMailbox implements Mailbox {
+  readonly id = ++handleCounter;
+  private closed = false;
+  private readonly myListeners = new Set<() => void>();
+
+  constructor(readonly name: string, readonly readOnly: boolean, private readonly state: FolderState, private readonly owner: MailboxOwner) {}
+
+  private live(): void {
+    if (this.closed) throw new MailError('INTERNAL', 'Mailbox handle is closed');
+  }
+
+  private writable(): void {
+    this.live();
+    if (this.readOnly) throw new MailError('PERM', 'Mailbox is read-only');
+  }
+
+  async sync(): Promise<MailboxSnapshot> {
+    this.live();
+    const s = this.state;
+    await s.sync();
+    if (!this.readOnly && !s.gone) await s.claimRecent(this.id);
+    return {
+      uidValidity: s.uidValidity,
+      uidNext: s.nextUid,
+      highestModseq: s.highestModseq,
+      messages: s.recs,
+      recent: s.recentFor(this.id, this.readOnly),
+      keywords: s.keywords.filter((k): k is string => k !== undefined),
+    };
+  }
+
+  async structure(uid: number): Promise<MessageStructure> {
+    this.live();
+    return this.state.structure(uid);
+  }
+
+  async open(uid: number, start = 0, end?: number): Promise<Readable> {
+    this.live();
+    const { fh, rec } = await this.state.openFile(uid);
+    const stop = Math.min(end ?? rec.size, rec.size);
+    const from = Math.max(0, Math.min(start, stop));
+    if (from >= stop) {
+      await fh.close();
+      return Readable.from([]);
+    }
+    if (rec.fsize === rec.size) {
+      // Stored with CRLF (our own files): serve the bytes as they are.
+      return fh.createReadStream({ start: from, end: stop - 1 });
+    }
+    // Bare-LF file (Dovecot's own or placed by hand): normalise while reading.
+    const src = fh.createReadStream();
+    const out = new CrlfRangeStream(from, stop);
+    out.once('range-done', () => { src.unpipe(out); src.destroy(); out.end(); });
+    out.once('close', () => src.destroy());
+    src.once('error', (e) => out.destroy(e));
+    src.pipe(out);
+    return out;
+  }
+
+  async store(uids: readonly number[], op: FlagOp, flags: readonly string[], unchangedSince?: number): Promise<StoreResult> {
+    this.writable();
+    const clean = flags.filter((f) => f.toLowerCase() !== '\\recent');
+    const r = await this.state.setFlags(uids, op, clean, unchangedSince);
+    return { updated: r.updated, modified: r.modified };
+  }
+
+  async expunge(uids?: readonly number[]): Promise<number[]> {
+    this.writable();
+    const removed = await this.state.expunge(uids);
+    if (removed.length) await this.owner.expunged(removed.reduce((n, r) => n + r.fsize, 0), removed.length);
+    return removed.map((r) => r.uid);
+  }
+
+  async copy(uids: readonly number[], dest: string): Promise<CopyResult> {
+    this.live();
+    return this.owner.copyMove(this.state, uids, dest, false);
+  }
+
+  async move(uids: readonly number[], dest: string): Promise<CopyResult> {
+    this.writable();
+    return this.owner.copyMove(this.state, uids, dest, true);
+  }
+
+  watch(onChange: () => void): () => void {
+    this.live();
+    const fn = (): void => { if (!this.closed) onChange(); };
+    this.myListeners.add(fn);
+    this.state.listeners.add(fn);
+    return () => { this.myListeners.delete(fn); this.state.listeners.delete(fn); };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of this.myListeners) this.state.listeners.delete(fn);
+    this.myListeners.clear();
+    this.state.dropClaims(this.id);
+    await this.owner.release(this.state);
+  }
+}

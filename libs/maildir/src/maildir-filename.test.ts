@@ -1,0 +1,64 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { baseOf, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortInfo } from './maildir-filename.js';
+
+describe('maildir-filename', () => {
+  it('parses base, info, ,S= and ,W= (Dovecot maildir-filename.c)', () => {
+    const p = parseFilename('1700000000.M123456P42Q7.host,S=1234,W=1260:2,FS');
+    assert.equal(p.base, '1700000000.M123456P42Q7.host,S=1234,W=1260');
+    assert.equal(p.info, 'FS');
+    assert.equal(p.size, 1234);
+    assert.equal(p.vsize, 1260);
+  });
+
+  it('names without info (new/) and without sizes', () => {
+    const p = parseFilename('1035478339.27041_118.foo.org');
+    assert.equal(p.base, '1035478339.27041_118.foo.org');
+    assert.equal(p.info, null);
+    assert.equal(p.size, null);
+    assert.equal(p.vsize, null);
+    assert.equal(parseFilename('x:2,').info, '');
+    assert.equal(parseFilename('x:1,foo').info, '', 'experimental info "1," carries no flags');
+  });
+
+  it('ignores malformed size fields', () => {
+    const p = parseFilename('a.b.c,S=abc,W=-1,X=5:2,S');
+    assert.equal(p.size, null);
+    assert.equal(p.vsize, null);
+  });
+
+  it('baseOf drops the info part', () => {
+    assert.equal(baseOf('abc,S=1:2,RS'), 'abc,S=1');
+    assert.equal(baseOf('abc'), 'abc');
+  });
+
+  it('info letters are sorted and de-duplicated (maildir spec: flags in ASCII order)', () => {
+    assert.equal(sortInfo('TSRFDa'), 'DFRSTa');
+    assert.equal(sortInfo('SSba'), 'Sab');
+    assert.equal(formatFilename('b', 'SF'), 'b:2,FS');
+  });
+
+  it('maps letters to IMAP flags: D F R S T and keywords a..z', () => {
+    const kw = ['$Forwarded', 'Work'];
+    assert.deepEqual(infoToFlags('DFRSTab', (i) => kw[i]), ['$Forwarded', 'Work', '\\Answered', '\\Deleted', '\\Draft', '\\Flagged', '\\Seen'].sort());
+    assert.deepEqual(infoToFlags('Sz', (i) => kw[i]), ['\\Seen'], 'undefined keyword letter dropped');
+    assert.deepEqual(infoToFlags('P', () => undefined), [], "'P' (passed) has no IMAP flag");
+  });
+
+  it('maps IMAP flags to letters, keeping unknown upper-case letters (P)', () => {
+    const kw = ['$Forwarded', 'Work'];
+    const letter = (k: string) => kw.indexOf(k);
+    assert.equal(flagsToInfo(['\\Seen', '\\answered', 'Work', '\\Deleted', '\\Draft', '\\Flagged'], letter), 'DFRSTb');
+    assert.equal(flagsToInfo(['\\Seen'], letter, 'PRS'), 'PS');
+    assert.equal(flagsToInfo(['Unknown', '\\Recent'], letter), '');
+  });
+
+  it('unique base: <secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>,W=<vsize>, host escaped (maildir spec)', () => {
+    const b = formatBase({ secs: 1700000000, usecs: 12, pid: 99, counter: 3, host: 'mx/1:a,b', size: 10, vsize: 10 });
+    assert.equal(b, '1700000000.M12P99Q3.mx\\0571\\072a\\054b,S=10,W=10');
+    const p = parseFilename(b);
+    assert.equal(p.size, 10);
+    assert.equal(p.vsize, 10);
+    assert.ok(!escapeHost('a/b:c').includes('/'));
+  });
+});

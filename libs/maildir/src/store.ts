@@ -1,0 +1,93 @@
+/**
+ * MaildirStore: the MailStore of this process. Holds one FolderState per folder directory, shared
+ * by every session's handles (one in-memory index per folder, not per session); a state with no
+ * handles is kept a short while (STATUS, re-SELECT) and then dropped after flushing its index.
+ */
+import { hostname } from 'node:os';
+import { resolve, sep } from 'node:path';
+import { MailError } from '../../core/src/errors.js';
+import type { AccountRef, MailAccount, MailStore } from '../../mailstore/src/types.js';
+import { MaildirAccount, type FolderRegistry } from './account.js';
+import { FolderState } from './folder.js';
+
+const IDLE_KEEP_MS = 30_000;
+
+export interface MaildirStoreOptions {
+  /** Host name used in unique file names (default: os.hostname()). */
+  hostname?: string;
+  /** fsync files and directories before acknowledging (default true; tests may turn it off). */
+  fsync?: boolean;
+}
+
+export class MaildirStore implements MailStore, FolderRegistry {
+  readonly hostname: string;
+  readonly fsync: boolean;
+  private readonly states = new Map<string, FolderState>();
+  private readonly idleTimers = new Map<FolderState, NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(opts: MaildirStoreOptions = {}) {
+    this.hostname = opts.hostname ?? hostname();
+    this.fsync = opts.fsync ?? true;
+  }
+
+  async openAccount(ref: AccountRef): Promise<MailAccount> {
+    if (this.closed) throw new MailError('INTERNAL', 'Mail store is closed');
+    if (!ref.home || !ref.home.startsWith(sep)) throw new MailError('INTERNAL', 'Mail home must be an absolute path');
+    const acc = new MaildirAccount(this, { ...ref, home: resolve(ref.home) });
+    await acc.init();
+    return acc;
+  }
+
+  async acquire(dir: string, name: string): Promise<FolderState> {
+    let s = this.states.get(dir);
+    if (!s || s.gone) {
+      s = new FolderState(dir, name, { hostname: this.hostname, fsync: this.fsync });
+      this.states.set(dir, s);
+    }
+    const t = this.idleTimers.get(s);
+    if (t) { clearTimeout(t); this.idleTimers.delete(s); }
+    s.refs++;
+    try {
+      await s.load();
+    } catch (e) {
+      s.refs--;
+      if (s.refs === 0 && this.states.get(dir) === s) this.states.delete(dir);
+      throw e;
+    }
+    return s;
+  }
+
+  async release(s: FolderState): Promise<void> {
+    s.refs = Math.max(0, s.refs - 1);
+    if (s.refs > 0) return;
+    await s.flush().catch(() => undefined);
+    if (this.idleTimers.has(s)) return;
+    const t = setTimeout(() => {
+      this.idleTimers.delete(s);
+      if (s.refs === 0 && this.states.get(s.dir) === s) {
+        void s.flush().catch(() => undefined);
+        this.states.delete(s.dir);
+      }
+    }, IDLE_KEEP_MS);
+    t.unref();
+    this.idleTimers.set(s, t);
+  }
+
+  invalidate(dir: string): void {
+    for (const [d, s] of this.states) {
+      if (d === dir || d.startsWith(dir + '.')) {
+        this.states.delete(d);
+        s.markGone();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.idleTimers.clear();
+    await Promise.all([...this.states.values()].map((s) => s.flush().catch(() => undefined)));
+    this.states.clear();
+  }
+}

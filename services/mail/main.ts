@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/** The embedded single-node mail service: config → directory, TLS, storage → IMAP + HTTP listeners. */
+import { loadConfig } from '../../libs/config/src/load.js';
+import { FileDirectory } from '../../libs/directory/src/file/file-directory.js';
+import { loadTls, secureContext } from '../../libs/tls/src/index.js';
+import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
+import { USAGE, parseCli } from './args.js';
+import { hashPasswordCommand } from './hash-password.js';
+import { SAMPLE_USER, firstStart } from './first-start.js';
+import { createImapServer } from './components.js';
+import { createStore } from './store.js';
+import { imapServerConfig } from './imap-config.js';
+import { storageWritable } from './readiness.js';
+import { banner, type Bound } from './banner.js';
+import { reload, tlsHostnames, type RunningNode } from './reload.js';
+import { onShutdown } from './shutdown.js';
+
+async function main(): Promise<number | null> {
+  const args = parseCli(process.argv.slice(2));
+  if ('error' in args) { process.stderr.write(`mailnode: ${args.error}\n${USAGE}`); return 64; }
+  if (args.command === 'help') { process.stdout.write(USAGE); return 0; }
+  if (args.command === 'hash-password') return hashPasswordCommand();
+  const loaded = loadConfig(args.config, process.env);
+  for (const w of loaded.warnings) process.stderr.write(`config warning: ${w}\n`);
+  if (!loaded.config) {
+    for (const e of loaded.errors) process.stderr.write(`config error: ${e}\n`);
+    process.stderr.write(`mailnode: configuration has ${loaded.errors.length} error(s); not starting\n`);
+    return 78; // EX_CONFIG
+  }
+  if (args.command === 'check-config') { process.stdout.write('configuration ok\n'); return 0; }
+  const c = loaded.config;
+  // SIGHUP's default action kills the process; until the node runs, a SIGHUP (logrotate) is ignored.
+  process.on('SIGHUP', () => process.stderr.write('SIGHUP during start ignored\n'));
+  const logger = createLogger({ level: c.log.level, pretty: c.log.pretty, base: { pid: process.pid, node: c.node.hostname } });
+  process.on('uncaughtException', (e) => { logger.fatal({ err: e }, 'uncaught exception: exiting'); process.exit(1); });
+  const samplePassword = await firstStart(c);
+  // Printed at once: if a later step fails, the only copy of the password is not lost with it.
+  if (samplePassword) process.stdout.write(`created ${c.directory.path} with sample user ${SAMPLE_USER}, password ${samplePassword}\n`);
+  const metrics = createMetrics();
+  const directory = await FileDirectory.open({ path: c.directory.path, logger });
+  const tls = await loadTls({ ...c.tls, hostnames: tlsHostnames(c) });
+  const store = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
+  const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c) });
+  const bound: Bound[] = [];
+  let ready = false;
+  const listen = async (name: 'imap' | 'imaps', port: number | null) => {
+    if (port === null) return;
+    bound.push({ name, host: c.imap.host, port: await imap.listen({ host: c.imap.host, port, implicitTls: name === 'imaps' }) });
+    metrics.listenerUp.set({ listener: name }, 1);
+  };
+  await listen('imap', c.imap.port);
+  await listen('imaps', c.imap.tlsPort);
+  const http = c.http.port === null ? null : await startHttp({
+    host: c.http.host, port: c.http.port, registry: metrics.registry,
+    checks: { listeners: () => ready, storage: storageWritable(c.storage.mailRoot) },
+  });
+  if (http) bound.push({ name: 'http', host: c.http.host, port: http.port });
+  metrics.configLoaded.setToCurrentTime();
+  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory, imap, metrics };
+  // One reload at a time; a SIGHUP during another reload runs after it.
+  let reloads = Promise.resolve();
+  process.removeAllListeners('SIGHUP');
+  process.on('SIGHUP', () => { reloads = reloads.then(() => reload(node)).then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed')); });
+  onShutdown(logger, () => [
+    ['imap', () => imap.close()], ['http', async () => http?.close()], ['store', () => store.close()], ['directory', () => directory.close()],
+  ], 30_000, () => { ready = false; });
+  ready = true;
+  process.stdout.write(banner(c, bound, tls, samplePassword, args.config));
+  logger.info({ listeners: bound, users: directory.size() }, 'started');
+  return null; // keep running
+}
+
+main().then((code) => { if (code !== null) process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`mailnode: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
