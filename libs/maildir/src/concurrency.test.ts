@@ -10,10 +10,11 @@ import type { AccountRef } from '../../mailstore/src/types.js';
 import { MaildirStore } from './store.js';
 import { tempHome } from './testing.js';
 
-const CHILD = fileURLToPath(new URL('./testing-child.ts', import.meta.url));
+// Runs from dist/ (compiled .js) in CI; the child is the compiled sibling.
+const CHILD = fileURLToPath(new URL('./testing-child.js', import.meta.url));
 
 function spawnChild(args: string[]): { proc: ChildProcess; lines: string[]; exited: Promise<number | null> } {
-  const proc = fork(CHILD, args, { execArgv: ['--import', 'tsx'], silent: true });
+  const proc = fork(CHILD, args, { execArgv: [], silent: true });
   const lines: string[] = [];
   let buf = '';
   proc.stdout!.on('data', (d: Buffer) => {
