@@ -9,7 +9,7 @@
  * imap_hibernate_timeout for the hibernation variant.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:net';
@@ -26,6 +26,12 @@ export interface DovecotOptions {
   /** Keep Dovecot's fsync behaviour default (true) or disable (mail_fsync = never). Default: default. */
   fsyncNever?: boolean;
   binary?: string;
+  /** Also serve POP3 (dovecot-pop3d) on this port (default pop3_uidl_format %08Xu%08Xv). */
+  pop3Port?: number;
+  /** Also serve LMTP (dovecot-lmtpd) on this loopback port. */
+  lmtpPort?: number;
+  /** LMTP runs Pigeonhole (dovecot-sieve): the user's ~/.dovecot.sieve, as UCS sets it up. */
+  lmtpSieve?: boolean;
 }
 
 export interface DovecotInstance {
@@ -54,7 +60,7 @@ log_path = ${d}/dovecot.log
 info_log_path = ${d}/dovecot.log
 instance_name = bench-${o.port}
 listen = 127.0.0.1
-protocols = imap
+protocols = imap${o.pop3Port ? ' pop3' : ''}${o.lmtpPort ? ' lmtp' : ''}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -107,13 +113,26 @@ service stats {
 }
 service pop3-login {
   inet_listener pop3 {
-    port = 0
+    port = ${o.pop3Port ?? 0}
   }
   inet_listener pop3s {
     port = 0
   }
 }
-service submission-login {
+${o.lmtpPort ? `postmaster_address = postmaster@example.org
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = ${o.lmtpPort}
+  }
+}
+` : ''}${o.lmtpSieve ? `protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+` : ''}service submission-login {
   inet_listener submission {
     port = 0
   }
@@ -130,8 +149,13 @@ export async function startDovecot(o: DovecotOptions): Promise<DovecotInstance> 
   writeFileSync(join(o.dir, 'passwd'), o.users.map((u) => `${u.user}:{PLAIN}${u.password}::::::\n`).join(''), { mode: 0o644 });
   const conf = join(o.dir, 'dovecot.conf');
   writeFileSync(conf, dovecotConfig(o));
-  const r = spawnSync(bin, ['-c', conf], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dovecot failed to start: ${r.stderr}${r.stdout}`);
+  // stdout/stderr go to a file, not pipes: the daemonised master's children keep inherited pipes
+  // open, and spawnSync would then wait for their EOF forever.
+  const startLog = join(o.dir, 'startup.log');
+  const fd = openSync(startLog, 'w');
+  let r;
+  try { r = spawnSync(bin, ['-c', conf], { stdio: ['ignore', fd, fd] }); } finally { closeSync(fd); }
+  if (r.status !== 0) throw new Error(`dovecot failed to start: ${readFileSync(startLog, 'utf8')}`);
   const pidFile = join(o.dir, 'run', 'master.pid');
   let masterPid = 0;
   for (let i = 0; i < 100 && !masterPid; i++) {

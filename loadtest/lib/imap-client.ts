@@ -28,6 +28,10 @@ export interface ImapClientOptions {
   connectTimeoutMs?: number;
   /** Per-command timeout, ms (0 = none). Default 0. */
   commandTimeoutMs?: number;
+  /** Source address to connect from (e.g. 127.0.0.7: many loopback sources for connection-heavy tests). */
+  localAddress?: string;
+  /** Verify the server certificate (default true); false accepts self-signed certificates (load tests on loopback). */
+  rejectUnauthorized?: boolean;
 }
 
 export interface CommandOptions {
@@ -106,8 +110,8 @@ export class ImapClient {
     if (!isLoopback(opts.host)) throw new Error(`benchmark client refuses non-loopback host ${opts.host}`);
     const timeout = opts.connectTimeoutMs ?? 10_000;
     const sock = opts.tls
-      ? tlsConnect({ host: opts.host, port: opts.port, ca: opts.ca, servername: opts.servername ?? 'localhost' })
-      : netConnect({ host: opts.host, port: opts.port });
+      ? tlsConnect({ host: opts.host, port: opts.port, ca: opts.ca, servername: opts.servername ?? 'localhost', localAddress: opts.localAddress, rejectUnauthorized: opts.rejectUnauthorized ?? true } as import('node:tls').ConnectionOptions)
+      : netConnect({ host: opts.host, port: opts.port, localAddress: opts.localAddress });
     sock.setNoDelay(true);
     const c = new ImapClient(sock, opts);
     const greeting = await withTimeout(new Promise<string>((resolve, reject) => { c.greetingWaiter = { resolve, reject }; }), timeout, 'greeting');
@@ -299,7 +303,7 @@ export class ImapClient {
     await this.ok('STARTTLS');
     const plain = this.sock as Socket;
     plain.removeAllListeners('data'); plain.removeAllListeners('close'); plain.removeAllListeners('error');
-    const t = tlsConnect({ socket: plain, ca: this.opts.ca, servername: this.opts.servername ?? 'localhost' });
+    const t = tlsConnect({ socket: plain, ca: this.opts.ca, servername: this.opts.servername ?? 'localhost', rejectUnauthorized: this.opts.rejectUnauthorized ?? true });
     await new Promise<void>((resolve, reject) => { t.once('secureConnect', () => resolve()); t.once('error', reject); });
     this.sock = t;
     this.attach(t);
@@ -318,6 +322,16 @@ export class ImapClient {
     const done = this.command('IDLE');
     await waitPlus;
     return done;
+  }
+
+  /**
+   * IDLE without promise flattening (idle() above resolves only after DONE, since an async
+   * function adopts the promise it returns): `entered` on the "+", `done` on the tagged reply.
+   */
+  startIdle(): { entered: Promise<void>; done: Promise<ImapResponse> } {
+    const entered = new Promise<void>((resolve) => { this.idleWaiter = resolve; });
+    const done = this.command('IDLE', { timeoutMs: 0 }); // an IDLE lasts as long as the caller wants
+    return { entered: Promise.race([entered, done.then(() => undefined)]), done };
   }
 
   idleDone(): void { this.sock.write('DONE\r\n'); }

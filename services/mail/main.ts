@@ -14,6 +14,9 @@ import { storageWritable } from './readiness.js';
 import { banner, type Bound } from './banner.js';
 import { reload, tlsHostnames, type RunningNode } from './reload.js';
 import { onShutdown } from './shutdown.js';
+import { startPop3 } from './pop3.js';
+import { startLmtp } from './lmtp.js';
+import { startManageSieve, startQuotaStatus, startQuotaWarnings } from './sieve-quota.js';
 
 async function main(): Promise<number | null> {
   const args = parseCli(process.argv.slice(2));
@@ -39,7 +42,10 @@ async function main(): Promise<number | null> {
   const metrics = createMetrics();
   const directory = await FileDirectory.open({ path: c.directory.path, logger });
   const tls = await loadTls({ ...c.tls, hostnames: tlsHostnames(c) });
-  const store = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
+  const plainStore = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
+  // IMAP and LMTP get the store that checks quota warnings after each append.
+  const warnings = startQuotaWarnings(c, plainStore, directory, logger);
+  const store = warnings.store;
   const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c) });
   const bound: Bound[] = [];
   let ready = false;
@@ -50,23 +56,31 @@ async function main(): Promise<number | null> {
   };
   await listen('imap', c.imap.port);
   await listen('imaps', c.imap.tlsPort);
+  const lmtp = await startLmtp(c, store, directory, logger);
+  for (const l of lmtp.listeners) if (l.name === 'lmtp') bound.push(l);
+  const sieve = await startManageSieve(c, directory, secureContext(tls), logger);
+  if (sieve.listener) bound.push(sieve.listener);
+  const quotaStatus = await startQuotaStatus(c, directory, logger);
+  if (quotaStatus.listener) bound.push(quotaStatus.listener);
+  const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry });
+  for (const l of pop3.listeners) { bound.push(l); metrics.listenerUp.set({ listener: l.name }, 1); }
   const http = c.http.port === null ? null : await startHttp({
     host: c.http.host, port: c.http.port, registry: metrics.registry,
     checks: { listeners: () => ready, storage: storageWritable(c.storage.mailRoot) },
   });
   if (http) bound.push({ name: 'http', host: c.http.host, port: http.port });
   metrics.configLoaded.setToCurrentTime();
-  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory, imap, metrics };
+  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory, imap, metrics, pop3: pop3.server };
   // One reload at a time; a SIGHUP during another reload runs after it.
   let reloads = Promise.resolve();
   process.removeAllListeners('SIGHUP');
   process.on('SIGHUP', () => { reloads = reloads.then(() => reload(node)).then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed')); });
   onShutdown(logger, () => [
-    ['imap', () => imap.close()], ['http', async () => http?.close()], ['store', () => store.close()], ['directory', () => directory.close()],
+    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['store', () => plainStore.close()], ['directory', () => directory.close()],
   ], 30_000, () => { ready = false; });
   ready = true;
   process.stdout.write(banner(c, bound, tls, samplePassword, args.config));
-  logger.info({ listeners: bound, users: directory.size() }, 'started');
+  logger.info({ listeners: bound, lmtp: lmtp.listeners, users: directory.size() }, 'started');
   return null; // keep running
 }
 

@@ -11,6 +11,9 @@ import { loadTls, secureContext, type TlsMaterial } from '../../libs/tls/src/ind
 import type { PlatformMetrics } from '../../libs/telemetry/src/metrics.js';
 import type { ImapServerLike } from './components.js';
 import { imapServerConfig, restartOnlyChanges } from './imap-config.js';
+import type { SecureContext } from 'node:tls';
+import type { Pop3ServerConfig } from '../../libs/pop3-server/src/deps.js';
+import { pop3ServerConfig } from './pop3.js';
 
 export interface RunningNode {
   configPath: string | null;
@@ -19,6 +22,8 @@ export interface RunningNode {
   logger: Logger;
   directory: FileDirectory;
   imap: ImapServerLike;
+  /** The POP3 server, when the node runs one (updateConfig as ImapServerLike). */
+  pop3?: { updateConfig(config: Pop3ServerConfig, tls: SecureContext | null): void };
   metrics: PlatformMetrics;
 }
 
@@ -51,6 +56,7 @@ export async function reload(node: RunningNode, env: NodeJS.ProcessEnv = process
   }
   await node.directory.reload();
   node.imap.updateConfig(imapServerConfig(applied), secureContext(tls));
+  node.pop3?.updateConfig(pop3ServerConfig(applied), secureContext(tls));
   log.level = applied.log.level;
   node.config = applied;
   node.tls = tls;

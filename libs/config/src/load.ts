@@ -146,6 +146,20 @@ function validateMap(spec: MapSpec, rawMap: unknown, path: string, errors: strin
   return out;
 }
 
+type LmtpRaw = Omit<MailConfig['lmtp'], 'socket'> & { socket: string | false | null };
+
+/** lmtp.socket: null = <dataDir>/lmtp.sock, false = none, relative paths against the config's directory. */
+function finishLmtp(l: LmtpRaw, dataDir: string, p: (x: string) => string): MailConfig['lmtp'] {
+  const socket = l.socket === false ? null : l.socket === null ? resolve(dataDir, 'lmtp.sock') : p(l.socket);
+  return { ...l, socket };
+}
+
+/** sieve.before: a "/" or "./" value is a file (made absolute); other text is the script itself. */
+function finishSieveBefore(b: string | null, p: (x: string) => string): string | null {
+  if (b === null || b === '') return b;
+  return b.startsWith('/') || b.startsWith('./') || b.startsWith('../') ? p(b) : b;
+}
+
 /** Cross-key checks and derived defaults (paths under dataDir), on a config whose keys all parsed. */
 function finish(v: Record<string, Record<string, unknown>>, base: string, errors: string[], warnings: string[]): MailConfig {
   const c = v as unknown as {
@@ -185,6 +199,13 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     mailboxes: c.mailboxes,
     log: c.log,
     http: c.http,
+    lmtp: finishLmtp(v.lmtp as unknown as LmtpRaw, dataDir, p),
+    submission: v.submission as unknown as MailConfig['submission'],
+    sieve: { before: finishSieveBefore((v.sieve as { before: string | null }).before, p) },
+    managesieve: v.managesieve as unknown as MailConfig['managesieve'],
+    quota: v.quota as unknown as MailConfig['quota'],
+    quotaStatus: v.quotaStatus as unknown as MailConfig['quotaStatus'],
+    pop3: v.pop3 as unknown as MailConfig['pop3'],
   };
 }
 

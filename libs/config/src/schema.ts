@@ -5,6 +5,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { SpecialUse } from '../../mailstore/src/types.js';
 import { LIMITS } from '../../core/src/limits.js';
+import { validUidlFormat } from '../../pop3-codec/src/uidl.js';
 import {
   boolean, duration, integer, nullable, oneOf, port, size, string, type Parser,
 } from './parsers.js';
@@ -29,6 +30,26 @@ export interface MailConfig {
   mailboxes: { auto: Record<string, AutoMailbox>; special: Record<string, SpecialUse[]> };
   log: { level: LogLevel; pretty: boolean };
   http: { host: string; port: number | null };
+  /** LMTP (RFC 2033) for Postfix; socket null = none. */
+  lmtp: { host: string; port: number | null; socket: string | null; maxMessageSize: number; maxRecipients: number };
+  /** Outgoing mail (forwards, Sieve redirect/vacation/reject) goes to this SMTP relay. */
+  submission: { relay: string };
+  /** before: null = the built-in UCS spam filter, '' = none, else a script path or the script text. */
+  sieve: { before: string | null };
+  /** ManageSieve (RFC 5804); port null = no listener. */
+  managesieve: {
+    host: string; port: number | null; allowPlaintextAuth: boolean;
+    maxScripts: number; maxStorage: number; maxScriptSize: number; idleTimeout: number;
+  };
+  /** Quota warnings (UCS mail/dovecot/quota/warning/*); redisUrl null = warning jobs run in process. */
+  quota: { warningSubject: string; warningText: Record<string, string>; warningFrom: string | null; redisUrl: string | null; redisPrefix: string };
+  /** The Postfix policy service (UCS mail/dovecot/quota-status/ip and /port); port null = no listener. */
+  quotaStatus: { host: string; port: number | null; success: string; nouser: string; overquota: string; fail: string };
+  /** POP3 (RFC 1939) with STLS and on an implicit-TLS port; ports null = no listener. */
+  pop3: {
+    host: string; port: number | null; tlsPort: number | null; allowPlaintextAuth: boolean; uidlFormat: string;
+    workarounds: Array<'outlook-no-nuls' | 'oe-ns-eoh'>; lockSessions: boolean; idleTimeout: number; maxUserIpConnections: number;
+  };
 }
 
 /** Facts about the process that pick some defaults (injected so tests can pin them). */
@@ -80,7 +101,31 @@ const mailboxName = string({
   what: 'mailbox name (no control characters, * or %, no leading/trailing "/")',
 });
 
+/** Dovecot pop3_uidl_format: %u (UID) must be in it, so UIDLs are unique. */
+const pop3UidlFormat: Parser<string> = (raw) => (typeof raw === 'string' && validUidlFormat(raw)
+  ? { ok: true, value: raw } : { ok: false, expected: 'pop3 UIDL format with %u (and %v, %%, width and X modifiers), e.g. %08Xu%08Xv' });
+
+/** Dovecot pop3_client_workarounds: a list (or space/comma separated string) of outlook-no-nuls, oe-ns-eoh. */
+const pop3Workarounds: Parser<Array<'outlook-no-nuls' | 'oe-ns-eoh'>> = (raw) => {
+  const items = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : raw;
+  const known = ['outlook-no-nuls', 'oe-ns-eoh'];
+  if (!Array.isArray(items) || !items.every((i) => known.includes(i as string))) return { ok: false, expected: `list of ${known.join(', ')}` };
+  return { ok: true, value: [...new Set(items as Array<'outlook-no-nuls' | 'oe-ns-eoh'>)] };
+};
+
 const hostOrAddress = string({ nonEmpty: true, pattern: /^[A-Za-z0-9.:_-]+$/, what: 'host name or IP address' });
+
+/** A UNIX socket path; null = the default path, false = no socket. */
+const socketPath: Parser<string | false | null> = (raw) =>
+  raw === null || raw === false ? { ok: true, value: raw } : string({ nonEmpty: true, what: 'socket path, null (default) or false (none)' })(raw);
+
+/** "host:port" or "[v6]:port" (split with splitHostPort). */
+const hostPort = string({ nonEmpty: true, pattern: /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d\d|655[0-2]\d|6553[0-5])$/, what: 'host:port (e.g. 127.0.0.1:25)' });
+
+export function splitHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+}
 
 export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
   node: {
@@ -141,5 +186,73 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
   http: {
     host: leaf(hostOrAddress, '127.0.0.1', 'Metrics and health checks are for the operator, not the internet: loopback unless set.'),
     port: leaf(port, 9090, 'The usual Prometheus exporter port; null/false disables the HTTP listener.'),
+  },
+  lmtp: {
+    host: leaf(hostOrAddress, '127.0.0.1', 'LMTP has no authentication: loopback only unless Postfix runs on another host of a trusted network.'),
+    port: leaf(port, null, 'TCP listener (e.g. 24) for a Postfix on another host; null = none. Postfix on the same host uses the socket, as on UCS.'),
+    socket: leaf(socketPath, null,
+      'null = <dataDir>/lmtp.sock (Postfix: virtual_transport = lmtp:unix:<path>), as UCS\'s private/dovecot-lmtp; false = no socket.'),
+    maxMessageSize: leaf(size(1024, 2 * 1024 ** 3), LIMITS.lmtpMaxMessageSize,
+      'SIZE (RFC 1870): above UCS Postfix\'s message_size_limit (10 MB), so Postfix, not we, decides the real limit.'),
+    maxRecipients: leaf(integer(1, 100_000), LIMITS.lmtpMaxRecipients,
+      'RCPTs per transaction before 452 4.5.3; Postfix sends at most lmtp_destination_recipient_limit (50).'),
+  },
+  submission: {
+    relay: leaf(hostPort, '127.0.0.1:25', 'The local Postfix: forwards, redirects, vacation replies and reject notices leave through it (UCS: Postfix on every mail host).'),
+  },
+  sieve: {
+    before: leaf(nullable(string()), null,
+      'Global script run before the user\'s (Pigeonhole sieve_before). null = the UCS spam filter (X-Spam-Flag: YES -> Spam); "" = none; '
+      + 'a value starting with "/" or "./" is a script file, anything else the script text.'),
+  },
+  managesieve: {
+    host: leaf(hostOrAddress, '0.0.0.0', 'Clients (Thunderbird, Roundcube, sieve-connect) connect from anywhere, as on UCS; passwords only after STARTTLS.'),
+    port: leaf(port, (e: Environment) => (e.isRoot ? 4190 : 14190),
+      'RFC 5804 §1.8 port 4190. A normal user takes 14190 so a first start works; null/false = no ManageSieve.'),
+    allowPlaintextAuth: leaf(boolean, false, 'UCS disables unencrypted logins on every port: AUTHENTICATE PLAIN/LOGIN only after STARTTLS.'),
+    maxScripts: leaf(integer(1, 10_000), LIMITS.manageSieveMaxScripts, 'Scripts per user (Pigeonhole sieve_quota_max_scripts): bounds disk and listing size.'),
+    maxStorage: leaf(size(1024, 1024 ** 3), LIMITS.manageSieveMaxStorage, 'All of a user\'s scripts together (Pigeonhole sieve_quota_max_storage).'),
+    maxScriptSize: leaf(size(1024, 64 * 1024 ** 2), LIMITS.sieveMaxScriptSize, 'One script (Pigeonhole sieve_max_script_size 1M): larger ones are refused with QUOTA/MAXSIZE.'),
+    idleTimeout: leaf(duration(10_000, 24 * 3_600_000), LIMITS.manageSieveIdleTimeoutMs, 'Dovecot\'s managesieve drops idle clients after 30 minutes.'),
+  },
+  quota: {
+    warningSubject: leaf(string({ nonEmpty: true }), 'Quota-Warning', 'UCS mail/dovecot/quota/warning/subject.'),
+    warningText: {
+      kind: 'map', key: string({ pattern: /^(100|[1-9][0-9]?)$/, what: 'a percentage 1..100' }), value: string({ nonEmpty: true }),
+      def: {
+        80: 'Your mailbox has filled up to over $PERCENT%.',
+        95: 'Attention: Your mailbox has already filled up to over $PERCENT%.',
+      },
+      reason: 'UCS mail/dovecot/quota/warning/text/<percent>: one warning per threshold, sent once when usage crosses it upward; $PERCENT is replaced by the threshold.',
+    },
+    warningFrom: leaf(nullable(string({ nonEmpty: true })), null, 'Sender of quota warnings; null = postmaster@<the user\'s domain>.'),
+    redisUrl: leaf(nullable(string({ nonEmpty: true, pattern: /^rediss?:\/\//, what: 'redis://host:port[/db] URL' })), null,
+      'null = warning jobs run in this process (embedded default); a Redis URL = a bullmq queue any node\'s worker delivers from, retried on failure.'),
+    redisPrefix: leaf(string({ nonEmpty: true }), 'mail', 'Key prefix of the bullmq queue, so clusters and tests can share one Redis.'),
+  },
+  quotaStatus: {
+    host: leaf(hostOrAddress, '127.0.0.1', 'UCS mail/dovecot/quota-status/ip: loopback for the local Postfix; 0.0.0.0 for a Postfix on another host.'),
+    port: leaf(port, 12340, 'UCS mail/dovecot/quota-status/port; null/false = no policy service.'),
+    success: leaf(string({ nonEmpty: true }), 'DUNNO', 'Dovecot quota_status_success as UCS and Dovecot\'s documentation set it: DUNNO lets later restrictions still decide (OK would skip them).'),
+    nouser: leaf(string({ nonEmpty: true }), 'DUNNO',
+      'Dovecot quota_status_nouser as UCS and Dovecot\'s documentation set it (the binary\'s built-in default is "REJECT Unknown user"): Postfix\'s own recipient checks decide.'),
+    overquota: leaf(string({ nonEmpty: true }), '552 5.2.2 Mailbox is full', 'Dovecot quota_status_overquota as UCS sets it: refused at RCPT, so no bounce (backscatter) later.'),
+    fail: leaf(string({ nonEmpty: true }), 'DUNNO',
+      'Malformed or oversized requests and lookup failures: DUNNO fails open (mail goes on to LMTP, which enforces the quota anyway); "DEFER_IF_PERMIT ..." fails closed.'),
+  },
+  pop3: {
+    host: leaf(hostOrAddress, '0.0.0.0', 'Listen on every IPv4 interface like Dovecot\'s listen = *.'),
+    port: leaf(port, (e: Environment) => (e.isRoot ? 110 : 1110),
+      'POP3 with STLS (RFC 2595). 110 needs root; as a normal user 1110. null/false = no listener.'),
+    tlsPort: leaf(port, (e: Environment) => (e.isRoot ? 995 : 1995),
+      'POP3 over implicit TLS (RFC 8314). 995 needs root; as a normal user 1995. null/false = no listener.'),
+    allowPlaintextAuth: leaf(boolean, false, 'As for IMAP: USER/PASS and AUTH only after STLS or on the TLS port (Dovecot disable_plaintext_auth = yes).'),
+    uidlFormat: leaf(pop3UidlFormat, '%08Xu%08Xv',
+      'Dovecot\'s default pop3_uidl_format: clients that move from Dovecot see the same UIDLs and download nothing again.'),
+    workarounds: leaf(pop3Workarounds, ['outlook-no-nuls', 'oe-ns-eoh'],
+      'Dovecot pop3_client_workarounds as UCS sets them for Microsoft Outlook / Outlook Express: NULs removed, a missing end-of-header line added.'),
+    lockSessions: leaf(boolean, false, 'Dovecot pop3_lock_session (default no): true = a second session on a mailbox in TRANSACTION state gets -ERR [IN-USE].'),
+    idleTimeout: leaf(duration(10_000, 24 * 3_600_000), LIMITS.pop3IdleTimeoutMs, 'RFC 1939 §3: the POP3 autologout timer must be at least 10 minutes.'),
+    maxUserIpConnections: leaf(integer(1, 100_000), 10, 'Dovecot/UCS mail_max_userip_connections, counted for POP3 separately from IMAP.'),
   },
 };

@@ -49,6 +49,122 @@ export const LIMITS = {
   authFailureDelayMs: 300,
   /** Messages between output backpressure checks during one FETCH/SEARCH response. */
   imapOutputCheckEvery: 64,
+  /** IMAP output text batched per session before one socket write (fewer syscalls for big FETCHes). */
+  imapOutputBatchChars: 16 * 1024,
+  /**
+   * POP3 command line, octets with CRLF. RFC 2449 §4 says 255, but an AUTH PLAIN initial response
+   * (RFC 5034 §4) and its continuation lines can be longer; Dovecot allows lines far above 255.
+   */
+  pop3MaxLineLength: 8 * 1024,
+  /** RFC 1939 §3: the POP3 inactivity autologout timer must be at least 10 minutes. (config) */
+  pop3IdleTimeoutMs: 10 * 60 * 1000,
+  /** Before login a POP3 client gets less patience (Dovecot's login processes). */
+  pop3PreAuthTimeoutMs: 60 * 1000,
+  /** Bad commands in a row before the POP3 connection is closed (Dovecot pop3 CLIENT_MAX_BAD_COMMANDS = 20). */
+  pop3MaxBadCommands: 20,
+  /** Failed logins on one POP3 connection before it is closed (slows password guessing). */
+  pop3MaxAuthFailures: 3,
+  /** Listing lines (LIST/UIDL) written between output backpressure checks. */
+  pop3ListChunk: 512,
+  /** Sieve script size in characters (Pigeonhole sieve_max_script_size default 1M). (config) */
+  sieveMaxScriptSize: 1024 * 1024,
+  /** Sieve actions one run may produce (Pigeonhole sieve_max_actions default 32). (config) */
+  sieveMaxActions: 32,
+  /** Sieve redirects one message may cause: bounds mail loops and amplification (Pigeonhole sieve_max_redirects 4). (config) */
+  sieveMaxRedirects: 4,
+  /** Sieve include nesting depth (RFC 6609 §3.2; Pigeonhole sieve_include_max_nesting_depth 10). */
+  sieveMaxIncludeDepth: 10,
+  /** Distinct scripts one run may include (Pigeonhole sieve_include_max_includes 255). */
+  sieveMaxIncludes: 255,
+  /** Interpreter steps per run: the pure lib has no clock, so a step budget stops a huge script (Pigeonhole sieve_max_cpu_time spirit). */
+  sieveMaxSteps: 200_000,
+  /** Block/test nesting depth the Sieve parser follows: stops stack exhaustion by hostile scripts. */
+  sieveMaxNesting: 64,
+  /** Characters in one Sieve variable value (Pigeonhole sieve_variables_max_variable_size 4096). */
+  sieveMaxVariableSize: 4096,
+  /** Variables one Sieve scope may define (Pigeonhole sieve_variables_max_scope_size 255). */
+  sieveMaxVariables: 255,
+  /** Characters of one string a Sieve :regex is run against: bounds backtracking time on huge headers/bodies. */
+  sieveMaxRegexSubject: 64 * 1024,
+  /** LMTP command line, octets without CRLF. RFC 5321 §4.5.3.1.4 asks for at least 512; Dovecot's lib-smtp allows 4 KiB-ish lines with parameters. */
+  lmtpMaxLineLength: 4096,
+  /** RCPTs per LMTP transaction before 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for at least 100; Postfix sends lmtp_destination_recipient_limit = 50). */
+  lmtpMaxRecipients: 1000,
+  /** Largest message LMTP accepts (SIZE, RFC 1870): above UCS Postfix's message_size_limit (10 MB). (config) */
+  lmtpMaxMessageSize: 64 * 1024 * 1024,
+  /** RFC 5321 §4.5.3.2.7: a server should wait at least 5 minutes for the next command or data block. (config) */
+  lmtpIdleTimeoutMs: 5 * 60 * 1000,
+  /** Bad commands in a row before the LMTP connection is closed (Dovecot CLIENT_MAX_BAD_COMMANDS spirit). */
+  lmtpMaxBadCommands: 20,
+  /** Group / list nesting followed when resolving a recipient: stops group loops and runaway expansion. */
+  deliveryMaxGroupDepth: 16,
+  /** Distinct addresses one recipient may expand to (all groups together). */
+  deliveryMaxExpansion: 10_000,
+  /** Body bytes the Sieve `body` test sees (the rest is not matched): bounds memory per delivery. */
+  sieveMaxBodyBytes: 1024 * 1024,
+  /** Vacation response records kept per user (oldest dropped first). */
+  vacationMaxRecords: 10_000,
+  /** An LMTP message up to this size is spooled in memory; a larger one goes to a temp file (never a whole big message in RAM). */
+  lmtpSpoolMemoryBytes: 128 * 1024,
+  /** ManageSieve command line (without literals), octets: Dovecot managesieve allows 64 KiB lines. */
+  manageSieveMaxLineLength: 64 * 1024,
+  /** Arguments in one ManageSieve command (the longest, PUTSCRIPT/RENAMESCRIPT, has two). */
+  manageSieveMaxArgs: 8,
+  /** Scripts one user may store (Pigeonhole sieve_quota_max_scripts; 0 there = unlimited, we bound it). (config) */
+  manageSieveMaxScripts: 100,
+  /** Total bytes of one user's scripts (Pigeonhole sieve_quota_max_storage). (config) */
+  manageSieveMaxStorage: 10 * 1024 * 1024,
+  /** Script name length in characters (RFC 5804 §1.6 leaves it to the server): names become file names, so well under NAME_MAX. */
+  manageSieveMaxNameLength: 128,
+  /** Bad commands in a row before the ManageSieve connection is closed (Dovecot CLIENT_MAX_BAD_COMMANDS = 20). */
+  manageSieveMaxBadCommands: 20,
+  /** Failed AUTHENTICATEs on one ManageSieve connection before it is closed. */
+  manageSieveMaxAuthFailures: 3,
+  /** ManageSieve idle timeout (Dovecot managesieve client idle timeout 30 min). (config) */
+  manageSieveIdleTimeoutMs: 30 * 60 * 1000,
+  /** Before AUTHENTICATE a ManageSieve client gets less patience (Dovecot's login processes). */
+  manageSievePreAuthTimeoutMs: 60 * 1000,
+  /** quota-status: one Postfix policy request, all attribute lines together (Postfix sends well under 4 KiB). */
+  quotaStatusMaxRequestBytes: 64 * 1024,
+  /** quota-status: idle time before a policy connection is closed (Postfix smtpd_policy_service_timeout is 100 s; it reuses connections). */
+  quotaStatusIdleTimeoutMs: 5 * 60 * 1000,
+  /** Quota warning thresholds state file size cap (one small JSON per user). */
+  quotaWarningStateMaxBytes: 4096,
+  /** LDAP connections per pool (searches; user binds have a second pool of the same size). (config) */
+  ldapPoolSize: 8,
+  /** One LDAP operation; past it the login gets a temporary failure, not a hang. (config) */
+  ldapTimeoutMs: 5_000,
+  /** TCP/TLS connect to one LDAP URI before the next URI is tried. (config) */
+  ldapConnectTimeoutMs: 2_000,
+  /** Members read for one group address (uniqueMember/memberUid): bounds one resolve's LDAP work and memory. */
+  ldapMaxGroupMembers: 10_000,
+  /** Login name and password lengths accepted before asking LDAP (Dovecot auth limits logins to a few hundred bytes). */
+  authMaxLoginLength: 320,
+  authMaxPasswordLength: 1024,
+  /** In-process auth cache entries (Dovecot auth_cache_size is in bytes; we count entries). (config) */
+  authCacheMaxEntries: 10_000,
+  /** Auth cache TTLs (UCS mail/dovecot/auth/cache_ttl 3600 s, cache_negative_ttl 3600 s; we keep negatives shorter). (config) */
+  authCacheTtlMs: 3_600_000,
+  authCacheNegativeTtlMs: 300_000,
+  /** Redis commands of the auth layer: a dead Redis must cost a login little, never hang it. */
+  authRedisCommandTimeoutMs: 250,
+  /** Dovecot auth penalty: 2 s after the first failure, doubling per failure, at most 15 s (AUTH_PENALTY_MAX_SECS). */
+  authPenaltyInitMs: 2_000,
+  authPenaltyMaxMs: 15_000,
+  /** How long an IP's failure count lives without new failures (Dovecot AUTH_PENALTY_TIMEOUT 3600 s). */
+  authPenaltyTimeoutMs: 3_600_000,
+  /** Dovecot auth protocol line, octets (Dovecot AUTH_CLIENT_MAX_LINE_LENGTH = 16 KiB; a PLAIN resp= is far smaller). */
+  dovecotAuthMaxLineLength: 16 * 1024,
+  /** AUTH requests one auth client may have open at once (Postfix has one; bounds memory per connection). */
+  dovecotAuthMaxPending: 64,
+  /** Auth client connections at once (Dovecot service auth client_limit spirit). (config) */
+  dovecotAuthMaxConnections: 1000,
+  /** A client must send VERSION within this time after connecting. */
+  dovecotAuthHandshakeTimeoutMs: 30 * 1000,
+  /** An AUTH waiting for the client's CONT is dropped after this (Dovecot AUTH_REQUEST_TIMEOUT_SECS spirit). */
+  dovecotAuthRequestTimeoutMs: 3 * 60 * 1000,
+  /** Output buffered to an auth client that does not read before the connection is dropped. */
+  dovecotAuthMaxOutputBytes: 256 * 1024,
 } as const;
 
 export type Limits = typeof LIMITS;

@@ -18,6 +18,8 @@ const alice: UserRecord = { user: 'alice@example.org', aliases: ['a@example.org'
 const directory: Directory = {
   async authenticate() { return null; },
   async lookup(a) { return ['alice@example.org', 'a@example.org'].includes(a.toLowerCase()) ? alice : null; },
+  async resolve(a) { const u = await this.lookup(a); return u ? { kind: 'user', user: u } : null; },
+  async sharedFolders() { return []; },
   async domains() { return ['example.org']; },
   async close() {},
 };

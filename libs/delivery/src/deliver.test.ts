@@ -13,6 +13,8 @@ const alice: UserRecord = { user: 'alice@example.org', aliases: ['postmaster@exa
 const directory: Directory = {
   async authenticate() { return null; },
   async lookup(a) { return ['alice@example.org', 'postmaster@example.org'].includes(a.toLowerCase()) ? alice : null; },
+  async resolve(a) { const u = await this.lookup(a); return u ? { kind: 'user', user: u } : null; },
+  async sharedFolders() { return []; },
   async domains() { return ['example.org']; },
   async close() {},
 };

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { generate } from 'selfsigned';
 import { MaildirStore } from '../../maildir/src/index.js';
-import type { Directory, UserRecord } from '../../directory/src/types.js';
+import type { Directory, Recipient, SharedFolderRecord, UserRecord } from '../../directory/src/types.js';
 import { ImapServer } from './server.js';
 import type { ImapServerConfig } from './deps.js';
 
@@ -37,6 +37,11 @@ export class TestDirectory implements Directory {
     const u = address.toLowerCase();
     return USERS[u] !== undefined ? userRecord(u) : null;
   }
+  async resolve(address: string): Promise<Recipient | null> {
+    const user = await this.lookup(address);
+    return user ? { kind: 'user', user } : null;
+  }
+  async sharedFolders(): Promise<SharedFolderRecord[]> { return []; }
   async domains(): Promise<string[]> { return ['example.org']; }
   async close(): Promise<void> {}
 }

@@ -9,18 +9,33 @@
  * The in-memory map is uid → file offset (~40 bytes per message); structures are read by offset on
  * demand. Offsets are persisted in the folder index so opening a folder does not scan this file.
  */
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { MessageStructure } from '../../mime/src/types.js';
 
 const HEADER = 8;
 /** Larger records than this are not cached (a hostile message with 10,000 parts stays correct, just uncached). */
 const MAX_RECORD = 4 * 1024 * 1024;
+/** Read-ahead window (bytes) for sequential reads of many records. */
+const WINDOW = 256 * 1024;
 
 export class StructureCache {
   readonly offsets = new Map<number, number>();
   /** File offset up to which records have been indexed into `offsets`. */
   scannedTo = 0;
+  /**
+   * Read side: one descriptor kept open and a read-ahead window of the file, so a FETCH 1:*
+   * (ENVELOPE) reads the cache in a few large reads instead of open/read/close per message.
+   * Records are never rewritten in place (append-only), so window bytes stay valid until the file
+   * is replaced, which reopen() notices by inode.
+   */
+  private rfh: FileHandle | null = null;
+  private rino = 0;
+  private win: Buffer | null = null;
+  private winAt = 0;
+  private winLoad: Promise<void> | null = null;
+  /** Append side: one O_APPEND descriptor; each record is one write() (atomic append). */
+  private afh: Promise<FileHandle> | null = null;
 
   constructor(readonly path: string, public uidValidity: number) {}
 
@@ -28,6 +43,7 @@ export class StructureCache {
     this.offsets.clear();
     this.scannedTo = 0;
     this.uidValidity = uidValidity;
+    this.win = null;
   }
 
   async get(uid: number): Promise<MessageStructure | null> {
@@ -55,75 +71,115 @@ export class StructureCache {
     const head = Buffer.alloc(HEADER);
     head.writeUInt32BE(payload.length, 0);
     head.writeUInt32BE(crc32(payload) >>> 0, 4);
-    const fh = await open(this.path, 'a', 0o600);
-    try {
-      await fh.write(Buffer.concat([head, payload]));
-    } finally {
-      await fh.close();
+    if (!this.afh) {
+      this.afh = open(this.path, 'a', 0o600);
+      this.afh.catch(() => { this.afh = null; });
     }
+    const fh = await this.afh;
+    await fh.write(Buffer.concat([head, payload]));
+  }
+
+  /** The read descriptor, reopened when the file was replaced (another inode) or appeared. */
+  private async reader(check: boolean): Promise<FileHandle | null> {
+    if (this.rfh && !check) return this.rfh;
+    let ino = 0;
+    try { ino = (await stat(this.path)).ino; } catch { await this.closeReader(); return null; }
+    if (this.rfh && ino === this.rino) return this.rfh;
+    await this.closeReader();
+    try { this.rfh = await open(this.path, 'r'); } catch { return null; }
+    this.rino = (await this.rfh.stat()).ino;
+    return this.rfh;
+  }
+
+  private async closeReader(): Promise<void> {
+    const fh = this.rfh;
+    this.rfh = null;
+    this.win = null;
+    if (fh) await fh.close().catch(() => undefined);
+  }
+
+  /** Bytes [off, off+len) from the window, loading a new window at `off` when needed. */
+  private async bytesAt(off: number, len: number): Promise<Buffer | null> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const w = this.win;
+      if (w && off >= this.winAt && off + len <= this.winAt + w.length) return w.subarray(off - this.winAt, off - this.winAt + len);
+      if (attempt === 1) return null;
+      if (this.winLoad) { await this.winLoad; continue; }
+      this.winLoad = (async () => {
+        const fh = await this.reader(false);
+        if (!fh) { this.win = null; return; }
+        const buf = Buffer.allocUnsafe(Math.max(WINDOW, len));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, off);
+        this.win = buf.subarray(0, bytesRead);
+        this.winAt = off;
+      })().finally(() => { this.winLoad = null; });
+      await this.winLoad;
+      // Another caller may have replaced the window meanwhile: loop and check again.
+      const w2 = this.win as Buffer | null;
+      if (w2 && off >= this.winAt && off + len <= this.winAt + w2.length) return w2.subarray(off - this.winAt, off - this.winAt + len);
+    }
+    return null;
   }
 
   /** Indexes records appended since the last scan (by us or by other processes). */
   async scan(): Promise<void> {
-    let fh;
-    try {
-      fh = await open(this.path, 'r');
-    } catch {
-      return;
+    const fh = await this.reader(true);
+    if (!fh) return;
+    const size = (await fh.stat()).size;
+    if (size < this.scannedTo) { this.offsets.clear(); this.scannedTo = 0; this.win = null; } // file was replaced
+    let pos = this.scannedTo;
+    while (pos + HEADER <= size) {
+      const head = await this.bytesAt(pos, HEADER);
+      if (!head) break;
+      const len = head.readUInt32BE(0);
+      if (len > MAX_RECORD || pos + HEADER + len > size) break; // torn tail: a writer is mid-append or crashed
+      // Only the "<uidvalidity> <uid> " prefix is needed to index; the checksum is verified on read.
+      const pre = await this.bytesAt(pos + HEADER, Math.min(len, 24));
+      if (!pre) break;
+      const m = /^([0-9]+) ([0-9]+) /.exec(pre.toString('latin1'));
+      if (m && Number(m[1]) === this.uidValidity) this.offsets.set(Number(m[2]), pos);
+      pos += HEADER + len;
     }
-    try {
-      const size = (await fh.stat()).size;
-      if (size < this.scannedTo) { this.offsets.clear(); this.scannedTo = 0; } // file was replaced
-      let pos = this.scannedTo;
-      const head = Buffer.alloc(HEADER);
-      while (pos + HEADER <= size) {
-        const { bytesRead } = await fh.read(head, 0, HEADER, pos);
-        if (bytesRead < HEADER) break;
-        const len = head.readUInt32BE(0);
-        if (len > MAX_RECORD || pos + HEADER + len > size) break; // torn tail: a writer is mid-append or crashed
-        // Only the "<uidvalidity> <uid> " prefix is needed to index; the checksum is verified on read.
-        const pre = Buffer.alloc(Math.min(len, 24));
-        await fh.read(pre, 0, pre.length, pos + HEADER);
-        const m = /^([0-9]+) ([0-9]+) /.exec(pre.toString('latin1'));
-        if (m && Number(m[1]) === this.uidValidity) this.offsets.set(Number(m[2]), pos);
-        pos += HEADER + len;
-      }
-      this.scannedTo = pos;
-    } finally {
-      await fh.close();
-    }
+    this.scannedTo = pos;
   }
 
   private async readAt(off: number): Promise<{ uidValidity: number; uid: number; json: string } | null> {
-    let fh;
-    try {
-      fh = await open(this.path, 'r');
-    } catch {
-      return null;
+    let head = await this.bytesAt(off, HEADER);
+    if (!head) return null;
+    const len = head.readUInt32BE(0);
+    if (len > MAX_RECORD) return null;
+    let payload = await this.bytesAt(off + HEADER, len);
+    if (!payload || (crc32(payload) >>> 0) !== head.readUInt32BE(4)) {
+      // The window may predate this record (appended since): read it fresh once.
+      this.win = null;
+      head = await this.bytesAt(off, HEADER);
+      if (!head || head.readUInt32BE(0) !== len) return null;
+      payload = await this.bytesAt(off + HEADER, len);
+      if (!payload || (crc32(payload) >>> 0) !== head.readUInt32BE(4)) return null;
     }
-    try {
-      const head = Buffer.alloc(HEADER);
-      const { bytesRead } = await fh.read(head, 0, HEADER, off);
-      if (bytesRead < HEADER) return null;
-      const len = head.readUInt32BE(0);
-      if (len > MAX_RECORD) return null;
-      const payload = Buffer.alloc(len);
-      const r = await fh.read(payload, 0, len, off + HEADER);
-      if (r.bytesRead < len || (crc32(payload) >>> 0) !== head.readUInt32BE(4)) return null;
-      const s = payload.toString('utf8');
-      const m = /^([0-9]+) ([0-9]+) /.exec(s);
-      if (!m) return null;
-      return { uidValidity: Number(m[1]), uid: Number(m[2]), json: s.slice(m[0].length) };
-    } finally {
-      await fh.close();
-    }
+    const s = payload.toString('utf8');
+    const m = /^([0-9]+) ([0-9]+) /.exec(s);
+    if (!m) return null;
+    return { uidValidity: Number(m[1]), uid: Number(m[2]), json: s.slice(m[0].length) };
   }
+
+  /** Releases descriptors and the read window (the folder state is being dropped or went idle). */
+  async close(): Promise<void> {
+    await this.closeReader();
+    const a = this.afh;
+    this.afh = null;
+    if (a) await a.then((fh) => fh.close()).catch(() => undefined);
+  }
+
+  /** Drops the read window (memory) but keeps the descriptors. */
+  dropWindow(): void { this.win = null; }
 
   async size(): Promise<number> {
     try { return (await stat(this.path)).size; } catch { return 0; }
   }
 
   async remove(): Promise<void> {
+    await this.close();
     await unlink(this.path).catch(() => undefined);
     this.offsets.clear();
     this.scannedTo = 0;

@@ -62,12 +62,13 @@ export class MaildirStore implements MailStore, FolderRegistry {
     s.refs = Math.max(0, s.refs - 1);
     if (s.refs > 0) return;
     await s.flush().catch(() => undefined);
+    s.cache.dropWindow();
     if (this.idleTimers.has(s)) return;
     const t = setTimeout(() => {
       this.idleTimers.delete(s);
       if (s.refs === 0 && this.states.get(s.dir) === s) {
-        void s.flush().catch(() => undefined);
         this.states.delete(s.dir);
+        void s.flush().catch(() => undefined).then(() => s.cache.close());
       }
     }, IDLE_KEEP_MS);
     t.unref();
@@ -79,6 +80,7 @@ export class MaildirStore implements MailStore, FolderRegistry {
       if (d === dir || d.startsWith(dir + '.')) {
         this.states.delete(d);
         s.markGone();
+        void s.cache.close();
       }
     }
   }
@@ -87,7 +89,7 @@ export class MaildirStore implements MailStore, FolderRegistry {
     this.closed = true;
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
-    await Promise.all([...this.states.values()].map((s) => s.flush().catch(() => undefined)));
+    await Promise.all([...this.states.values()].map((s) => s.flush().catch(() => undefined).then(() => s.cache.close())));
     this.states.clear();
   }
 }

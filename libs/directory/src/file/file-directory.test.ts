@@ -138,3 +138,38 @@ test('JSON users file works too (JSON is YAML)', async () => {
   assert.equal((await d.authenticate('j@example.org', 'jp'))?.user, 'j@example.org');
   assert.equal((await d.lookup('jj@example.org'))?.user, 'j@example.org');
 });
+
+test('resolve: users by primary/alias, groups with members, shared folders by address; sharedFolders lists ACLs', async () => {
+  const { d } = await openWith(usersYaml(`groups:
+  Team@example.org: { members: [alice@example.org, Bob@example.org] }
+sharedFolders:
+  support:
+    address: support@example.org
+    quota: 10
+    acl: { alice@example.org: lrswipkxtecda, anyone: lrs }
+`));
+  const u = await d.resolve('POSTMASTER@example.org');
+  assert.equal(u?.kind === 'user' && u.user.user, 'alice@example.org');
+  const g = await d.resolve('team@example.org');
+  assert.deepEqual(g, { kind: 'group', group: { address: 'team@example.org', members: ['alice@example.org', 'bob@example.org'] } });
+  const s = await d.resolve('support@example.org');
+  assert.equal(s?.kind === 'shared' && s.folder.name, 'support');
+  assert.equal(await d.resolve('nobody@example.org'), null);
+  const folders = await d.sharedFolders();
+  assert.equal(folders.length, 1);
+  assert.equal(folders[0]!.quotaBytes, 10 * 1024 * 1024);
+  assert.deepEqual(folders[0]!.acl, { 'alice@example.org': 'lrswipkxtecda', anyone: 'lrs' });
+});
+
+test('groups and shared folders: address clashes and bad ACL rights are refused with their path', () => {
+  const r = parseUsersFile(`users:
+  alice@example.org: {}
+groups:
+  alice@example.org: { members: [] }
+sharedFolders:
+  s1: { address: x@example.org, acl: { anyone: "lrs!" } }
+`);
+  assert.equal(r.table, null);
+  assert.ok(r.errors.some((e) => e.startsWith('groups.alice@example.org: address already in use')), r.errors.join('\n'));
+  assert.ok(r.errors.some((e) => e.startsWith('sharedFolders.s1.acl.anyone')), r.errors.join('\n'));
+});

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { MailError } from '../../../core/src/errors.js';
-import type { Directory, UserRecord } from '../types.js';
+import type { Directory, Recipient, SharedFolderRecord, UserRecord } from '../types.js';
 import { DUMMY_PASSWORD, verifyPasswordAsync } from './password.js';
 import { parseUsersFile, type UsersTable } from './users-file.js';
 
@@ -114,6 +114,25 @@ export class FileDirectory implements Directory {
     await this.fresh();
     const primary = this.table.addresses.get(address.toLowerCase());
     return primary === undefined ? null : this.table.users.get(primary)?.record ?? null;
+  }
+
+  async resolve(address: string): Promise<Recipient | null> {
+    await this.fresh();
+    const a = address.toLowerCase();
+    const primary = this.table.addresses.get(a);
+    const user = primary === undefined ? undefined : this.table.users.get(primary)?.record;
+    if (user) return { kind: 'user', user };
+    const group = this.table.groups.get(a);
+    if (group) return { kind: 'group', group };
+    const name = this.table.sharedAddresses.get(a);
+    const folder = name === undefined ? undefined : this.table.sharedFolders.get(name);
+    if (folder) return { kind: 'shared', folder };
+    return null;
+  }
+
+  async sharedFolders(): Promise<SharedFolderRecord[]> {
+    await this.fresh();
+    return [...this.table.sharedFolders.values()];
   }
 
   async domains(): Promise<string[]> {

@@ -12,10 +12,15 @@
  *       disabled: false
  *       homeServer: null
  *
+ *   groups:                         # optional: group / mailing-list addresses
+ *     team@example.org: { members: [alice@example.org, bob@example.org] }
+ *   sharedFolders:                  # optional: UCS shared folders
+ *     support: { address: support@example.org, homeServer: null, quota: 0, acl: { anyone: lrs } }
+ *
  * Parsing collects every problem with its path, like the config loader.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import type { UserRecord } from '../types.js';
+import type { GroupRecord, SharedFolderRecord, UserRecord } from '../types.js';
 import { parseStoredPassword, type StoredPassword } from './password.js';
 
 export interface UserEntry { record: UserRecord; password: StoredPassword | null }
@@ -26,6 +31,12 @@ export interface UsersTable {
   /** Every address (primary and alias) → primary address. */
   addresses: Map<string, string>;
   domains: string[];
+  /** Group address → group. */
+  groups: Map<string, GroupRecord>;
+  /** Shared folder name → folder. */
+  sharedFolders: Map<string, SharedFolderRecord>;
+  /** Shared folder address → folder name. */
+  sharedAddresses: Map<string, string>;
 }
 
 const USER_KEYS = new Set(['password', 'aliases', 'quota', 'forwards', 'forwardCopyToSelf', 'disabled', 'homeServer']);
@@ -54,7 +65,7 @@ export function parseUsersFile(text: string): { table: UsersTable | null; errors
   if (errors.length) return { table: null, errors };
   const root: unknown = doc.toJS() ?? {};
   if (!isMap(root)) return { table: null, errors: ['(top level): expected a mapping with "users"'] };
-  for (const k of Object.keys(root)) if (k !== 'users' && k !== 'domains') errors.push(`${k}: unknown key`);
+  for (const k of Object.keys(root)) if (k !== 'users' && k !== 'domains' && k !== 'groups' && k !== 'sharedFolders') errors.push(`${k}: unknown key`);
 
   const users = new Map<string, UserEntry>();
   const addresses = new Map<string, string>();
@@ -126,6 +137,67 @@ export function parseUsersFile(text: string): { table: UsersTable | null; errors
     domains.add(domainOf(user));
     for (const a of aliases) domains.add(domainOf(a));
   }
+  const groups = new Map<string, GroupRecord>();
+  const rawGroups = root.groups ?? {};
+  if (!isMap(rawGroups)) errors.push('groups: expected a mapping of group address to { members: [...] }');
+  else for (const [addr, raw] of Object.entries(rawGroups)) {
+    const address = addr.toLowerCase();
+    const path = `groups.${addr}`;
+    if (!isSafeAddress(address)) { errors.push(`${path}: not a valid address`); continue; }
+    if (addresses.has(address) || groups.has(address)) { errors.push(`${path}: address already in use`); continue; }
+    const g = isMap(raw) ? raw : (errors.push(`${path}: expected a mapping`), {} as Record<string, unknown>);
+    for (const k of Object.keys(g)) if (k !== 'members') errors.push(`${path}.${k}: unknown key`);
+    const members: string[] = [];
+    if (g.members !== undefined && g.members !== null) {
+      if (!Array.isArray(g.members)) errors.push(`${path}.members: expected a list of addresses`);
+      else for (const m of g.members) {
+        if (typeof m === 'string' && isSafeAddress(m.toLowerCase())) members.push(m.toLowerCase());
+        else errors.push(`${path}.members: bad address ${JSON.stringify(m)}`);
+      }
+    }
+    groups.set(address, { address, members: [...new Set(members)] });
+    domains.add(domainOf(address));
+  }
+
+  const sharedFolders = new Map<string, SharedFolderRecord>();
+  const sharedAddresses = new Map<string, string>();
+  const rawShared = root.sharedFolders ?? {};
+  if (!isMap(rawShared)) errors.push('sharedFolders: expected a mapping of folder name to folder');
+  else for (const [name, raw] of Object.entries(rawShared)) {
+    const path = `sharedFolders.${name}`;
+    if (!/^[^\s/\\\u0000-\u001f\u007f.][^\s/\\\u0000-\u001f\u007f]{0,254}$/.test(name)) { errors.push(`${path}: bad folder name`); continue; }
+    const f = isMap(raw) ? raw : (raw === null ? {} : (errors.push(`${path}: expected a mapping`), {})) as Record<string, unknown>;
+    for (const k of Object.keys(f)) if (!['address', 'homeServer', 'quota', 'acl'].includes(k)) errors.push(`${path}.${k}: unknown key`);
+    let address: string | null = null;
+    if (f.address !== undefined && f.address !== null) {
+      if (typeof f.address !== 'string' || !isSafeAddress(f.address.toLowerCase())) errors.push(`${path}.address: not a valid address`);
+      else {
+        address = f.address.toLowerCase();
+        if (addresses.has(address) || groups.has(address) || sharedAddresses.has(address)) errors.push(`${path}.address: address already in use`);
+        else { sharedAddresses.set(address, name); domains.add(domainOf(address)); }
+      }
+    }
+    let homeServer: string | null = null;
+    if (f.homeServer !== undefined && f.homeServer !== null) {
+      if (typeof f.homeServer !== 'string') errors.push(`${path}.homeServer: expected a host name`);
+      else homeServer = f.homeServer.toLowerCase();
+    }
+    let quotaBytes: number | null = null;
+    if (f.quota !== undefined && f.quota !== null) {
+      if (typeof f.quota !== 'number' || !Number.isInteger(f.quota) || f.quota < 0) errors.push(`${path}.quota: expected an integer number of MB >= 0`);
+      else quotaBytes = f.quota === 0 ? null : f.quota * 1024 * 1024;
+    }
+    const acl: Record<string, string> = {};
+    if (f.acl !== undefined && f.acl !== null) {
+      if (!isMap(f.acl)) errors.push(`${path}.acl: expected a mapping of identifier to rights`);
+      else for (const [id, rights] of Object.entries(f.acl)) {
+        if (typeof rights !== 'string' || !/^[lrswipkxtecda]*$/.test(rights)) errors.push(`${path}.acl.${id}: rights must be letters of "lrswipkxtecda" (RFC 4314)`);
+        else acl[id.toLowerCase()] = rights;
+      }
+    }
+    sharedFolders.set(name, { name, address, homeServer, quotaBytes, acl });
+  }
+
   if (errors.length) return { table: null, errors };
-  return { table: { users, addresses, domains: [...domains].sort() }, errors };
+  return { table: { users, addresses, domains: [...domains].sort(), groups, sharedFolders, sharedAddresses }, errors };
 }

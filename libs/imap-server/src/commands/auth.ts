@@ -72,7 +72,7 @@ async function finishLogin(s: Session, loginName: string, password: string, star
   const { directory, store } = s.host.deps;
   let user;
   try {
-    user = await directory.authenticate(loginName, password);
+    user = await directory.authenticate(loginName, password, { service: 'imap', remoteIp: s.remoteAddress, secure: s.secure });
   } catch (e) {
     s.log.warn({ err: e }, 'directory unavailable');
     s.host.metrics.logins.inc({ result: 'temp' });

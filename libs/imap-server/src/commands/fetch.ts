@@ -103,6 +103,7 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
 
 /** Writes exactly `length` bytes: a file that shrank or grew must not desynchronise the protocol. */
 async function writeExact(s: Session, stream: Readable, length: number): Promise<void> {
+  s.flush();
   let sent = 0;
   try {
     for await (const c of stream) {

@@ -1,0 +1,54 @@
+/**
+ * Vacation response tracking (RFC 5230 §4.2): which sender got a reply for which handle, and until
+ * when no new one is sent. One small JSON file per user in the mail home (as Pigeonhole keeps its
+ * in the lda-dupes file there), written atomically (temp file + rename); bounded in size.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LIMITS } from '../../core/src/limits.js';
+
+export const VACATION_FILE = '.dovecot.vacation.json';
+
+type Records = Record<string, number>; // "handle\0sender" -> epoch ms until which no reply is sent
+
+const locks = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after earlier calls for the same file (in this process). */
+function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  locks.set(key, tail);
+  void tail.then(() => { if (locks.get(key) === tail) locks.delete(key); });
+  return run;
+}
+
+async function load(path: string): Promise<Records> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Records) : {};
+  } catch { return {}; }
+}
+
+const key = (handle: string, sender: string) => `${handle}\u0000${sender.toLowerCase()}`;
+
+export async function vacationAnswered(home: string, sender: string, handle: string, now = Date.now()): Promise<boolean> {
+  const recs = await load(join(home, VACATION_FILE));
+  const until = recs[key(handle, sender)];
+  return typeof until === 'number' && until > now;
+}
+
+export async function recordVacation(home: string, sender: string, handle: string, periodSeconds: number, now = Date.now()): Promise<void> {
+  const path = join(home, VACATION_FILE);
+  await serial(path, async () => {
+    const recs = await load(path);
+    for (const [k, until] of Object.entries(recs)) if (!(until > now)) delete recs[k];
+    recs[key(handle, sender)] = now + Math.max(1, periodSeconds) * 1000;
+    const entries = Object.entries(recs);
+    const kept = entries.length > LIMITS.vacationMaxRecords
+      ? Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, LIMITS.vacationMaxRecords)) : recs;
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(kept), { mode: 0o600 });
+    await rename(tmp, path);
+  });
+}

@@ -1,0 +1,2 @@
+export { LmtpServer } from './server.js';
+export type { LmtpServerConfig, LmtpServerDeps, DeliveryPath } from './deps.js';

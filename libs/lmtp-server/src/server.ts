@@ -1,0 +1,52 @@
+/** The LMTP listener: TCP (loopback or the trusted network) and/or a UNIX socket, as Dovecot's lmtp service. */
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { reply } from '../../lmtp-codec/src/reply.js';
+import type { LmtpServerDeps } from './deps.js';
+import { LmtpSession } from './session.js';
+
+export class LmtpServer {
+  private readonly servers: Server[] = [];
+  private readonly sessions = new Set<LmtpSession>();
+
+  constructor(private readonly deps: LmtpServerDeps) {}
+
+  private make(): Server {
+    const srv = createServer((sock: Socket) => {
+      const remote = sock.remoteAddress ?? 'local';
+      const s = new LmtpSession(sock, this.deps, remote);
+      this.sessions.add(s);
+      sock.on('close', () => this.sessions.delete(s));
+    });
+    this.servers.push(srv);
+    return srv;
+  }
+
+  /** Listens on host:port (0 = ephemeral); returns the bound port. */
+  async listen(o: { host: string; port: number }): Promise<number> {
+    await mkdir(this.deps.config.spoolDir, { recursive: true });
+    const srv = this.make();
+    await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(o.port, o.host, () => resolve()); });
+    const a = srv.address();
+    return typeof a === 'object' && a ? a.port : o.port;
+  }
+
+  /** Listens on a UNIX socket (a stale socket file is replaced); mode 0666 like Dovecot's lmtp unix_listener. */
+  async listenUnix(path: string, mode = 0o666): Promise<void> {
+    await mkdir(this.deps.config.spoolDir, { recursive: true });
+    await rm(path, { force: true });
+    const srv = this.make();
+    await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(path, () => resolve()); });
+    await chmod(path, mode);
+  }
+
+  connections(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops listening and says 421 to idle sessions; a delivery in progress finishes first. */
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of this.sessions) s.close(reply(421, '4.3.2', `${this.deps.config.hostname} Service shutting down`));
+  }
+}

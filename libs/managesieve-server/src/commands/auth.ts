@@ -1,0 +1,87 @@
+/**
+ * AUTHENTICATE (RFC 5804 §2.1) through libs/sasl, and UNAUTHENTICATE (§2.14). A failed attempt
+ * answers the same text after the same minimum delay whether the user is unknown or the password
+ * wrong; after a few failures the connection is closed.
+ */
+import { createMechanism } from '../../../sasl/src/index.js';
+import { LIMITS } from '../../../core/src/limits.js';
+import { isMailError } from '../../../core/src/errors.js';
+import { encodeString } from '../../../managesieve-codec/src/response.js';
+import type { Arg } from '../../../managesieve-codec/src/types.js';
+import type { Session } from '../session.js';
+import { str } from './index.js';
+
+function decodeB64(s: string): Buffer | null {
+  if (s === '') return Buffer.alloc(0);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
+  return Buffer.from(s, 'base64');
+}
+
+async function failDelay(started: number): Promise<void> {
+  const left = LIMITS.authFailureDelayMs - (Date.now() - started);
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+}
+
+async function failed(s: Session, started: number): Promise<void> {
+  await failDelay(started);
+  s.authFailures++;
+  s.respond({ status: 'NO', text: 'Authentication failed.' });
+  if (s.authFailures >= LIMITS.manageSieveMaxAuthFailures) {
+    s.respond({ status: 'BYE', text: 'Too many authentication failures.' });
+    s.end();
+  }
+}
+
+export async function authenticate(s: Session, args: readonly Arg[]): Promise<void> {
+  const started = Date.now();
+  const mech = createMechanism(str(args, 0));
+  if (!mech) return s.respond({ status: 'NO', text: 'Unsupported authentication mechanism.' });
+  // PLAIN and LOGIN send the password in the clear: only over TLS unless configured otherwise (RFC 5804 §2.1).
+  if (!s.plaintextAllowed) return s.respond({ status: 'NO', code: 'ENCRYPT-NEEDED', text: 'Plaintext authentication disallowed on non-secure connections.' });
+  let resp: Buffer | null = null;
+  if (args.length > 1) {
+    resp = decodeB64(str(args, 1));
+    if (!resp) return s.respond({ status: 'NO', text: 'Invalid base64 data in initial response.' });
+  }
+  for (let round = 0; round < 10; round++) {
+    const r = mech.step(resp);
+    if (r.kind === 'error') return failed(s, started);
+    if (r.kind === 'done') return finish(s, r.authcid, r.password, started);
+    s.write(`${encodeString(r.challenge.toString('base64'))}\r\n`);
+    s.receiver.expectContinuation();
+    const ev = await s.nextEvent();
+    if (!ev) return;
+    if (ev.type === 'cancel') return s.respond({ status: 'NO', text: 'Authentication aborted by client.' });
+    if (ev.type !== 'continuation') return s.respond({ status: 'NO', text: 'Expected authentication response.' });
+    resp = decodeB64(ev.value.trim());
+    if (!resp) return s.respond({ status: 'NO', text: 'Invalid base64 data in continued response.' });
+  }
+  return failed(s, started);
+}
+
+async function finish(s: Session, login: string, password: string, started: number): Promise<void> {
+  let user;
+  try {
+    user = await s.deps.directory.authenticate(login, password, { service: 'sieve', remoteIp: s.socket.remoteAddress, secure: s.secure });
+  } catch (e) {
+    s.log.warn({ err: e }, 'directory unavailable');
+    const temp = isMailError(e) && e.code === 'TEMP';
+    return s.respond({ status: 'NO', code: temp ? 'TRYLATER' : null, text: 'Temporary authentication failure, try again later.' });
+  }
+  if (!user || user.disabled) {
+    s.log.info({ login: login.slice(0, 100) }, 'authentication failed');
+    return failed(s, started);
+  }
+  s.user = user;
+  s.scripts = s.scriptStoreFor(user);
+  s.state = 'auth';
+  s.log.info({ user: user.user }, 'logged in');
+  s.respond({ status: 'OK', text: 'Logged in.' });
+}
+
+export async function unauthenticate(s: Session): Promise<void> {
+  s.user = null;
+  s.scripts = null;
+  s.state = 'notauth';
+  s.respond({ status: 'OK', text: 'Unauthenticate completed.' });
+}

@@ -1,0 +1,116 @@
+/**
+ * Pop3Server: listeners (110-style with STLS, or 995-style implicit TLS), connection tracking,
+ * pop3_lock_session, config reload and graceful close. Same shape as ImapServer (libs/imap-server).
+ */
+import net from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import type { Pop3ServerConfig, Pop3ServerDeps } from './deps.js';
+import { Pop3Session, type SessionHost } from './session.js';
+import { createMetrics, type Pop3Metrics } from './metrics.js';
+import { SessionLocks } from './locks.js';
+import { greeting } from './commands/capa.js';
+
+export class Pop3Server implements SessionHost {
+  readonly deps: Pop3ServerDeps;
+  readonly metrics: Pop3Metrics;
+  private cfg: Pop3ServerConfig;
+  private tlsCtx: SecureContext | null;
+  private servers: net.Server[] = [];
+  private sessions = new Set<Pop3Session>();
+  private userIp = new Map<string, number>();
+  private sessionKey = new Map<Pop3Session, string>();
+  private locks = new SessionLocks();
+  private closing = false;
+  private seq = 0;
+  private readonly idPrefix = randomBytes(3).toString('hex');
+
+  constructor(deps: Pop3ServerDeps) {
+    this.deps = deps;
+    this.cfg = deps.config;
+    this.tlsCtx = deps.tls;
+    this.metrics = createMetrics(deps.metrics);
+  }
+
+  config(): Pop3ServerConfig { return this.cfg; }
+  tls(): SecureContext | null { return this.tlsCtx; }
+
+  /** Returns the bound port (port 0 = ephemeral). */
+  listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> {
+    if (opts.implicitTls && !this.tlsCtx) return Promise.reject(new Error('implicit TLS listener needs a TLS context'));
+    const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.implicitTls));
+    srv.maxConnections = 100_000;
+    this.servers.push(srv);
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(opts.port, opts.host, () => {
+        srv.off('error', reject);
+        const addr = srv.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : opts.port);
+      });
+    });
+  }
+
+  private accept(raw: net.Socket, implicitTls: boolean): void {
+    if (this.closing) { raw.destroy(); return; }
+    const id = `p${this.idPrefix}-${(++this.seq).toString(36)}`;
+    raw.on('error', () => { /* logged by the session */ });
+    if (!implicitTls) { this.startSession(raw, false, id); return; }
+    const ctx = this.tlsCtx;
+    if (!ctx) { raw.destroy(); return; }
+    const tlsSock = new TLSSocket(raw, { isServer: true, secureContext: ctx });
+    const t = setTimeout(() => tlsSock.destroy(), 30_000);
+    tlsSock.once('secure', () => { clearTimeout(t); this.startSession(tlsSock, true, id); });
+    tlsSock.once('error', (e) => { clearTimeout(t); this.deps.logger.debug({ err: e, conn: id }, 'TLS handshake failed'); tlsSock.destroy(); });
+    tlsSock.once('close', () => clearTimeout(t));
+  }
+
+  private startSession(sock: net.Socket, secure: boolean, id: string): void {
+    const s = new Pop3Session(this, sock, secure, id);
+    this.sessions.add(s);
+    this.metrics.connections.inc();
+    s.log.debug({ secure }, 'connected');
+    void s.run(greeting(s));
+  }
+
+  claimUserIp(session: Pop3Session, user: string): boolean {
+    const key = `${user}\0${session.remoteAddress}`;
+    const n = this.userIp.get(key) ?? 0;
+    if (n >= this.cfg.maxUserIpConnections) return false;
+    this.userIp.set(key, n + 1);
+    this.sessionKey.set(session, key);
+    return true;
+  }
+
+  lockMailbox(session: Pop3Session, key: string): boolean { return this.locks.acquire(key, session); }
+  unlockMailbox(session: Pop3Session, key: string): void { this.locks.release(key, session); }
+
+  sessionEnded(session: Pop3Session): void {
+    if (!this.sessions.delete(session)) return;
+    this.metrics.connections.dec();
+    const key = this.sessionKey.get(session);
+    if (key !== undefined) {
+      this.sessionKey.delete(session);
+      const n = (this.userIp.get(key) ?? 1) - 1;
+      if (n <= 0) this.userIp.delete(key); else this.userIp.set(key, n);
+    }
+    session.log.debug('disconnected');
+  }
+
+  /** SIGHUP reload: new sessions use the new config and certificate; running ones keep theirs. */
+  updateConfig(config: Pop3ServerConfig, tls: SecureContext | null): void {
+    this.cfg = config;
+    this.tlsCtx = tls;
+  }
+
+  connections(): number { return this.sessions.size; }
+
+  /** Stops listening, tells every session, waits for them. Nothing is expunged (no QUIT, RFC 1939 §6). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closes = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    this.servers = [];
+    const waits = [...this.sessions].map((s) => { s.bye('Server shutting down.'); return s.done; });
+    await Promise.all([...closes, ...waits]);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * idle-soak: open --sessions authenticated IMAP sessions (at --ramp per second, spread over
+ * --source-addresses such as 127.0.0.2-127.0.0.60 so one source address never runs out of
+ * ports), SELECT INBOX, IDLE (RFC 2177), hold them until the duration ends, then DONE and
+ * LOGOUT. With --server-pid the server's RSS (with its children) is sampled every second; the
+ * result holds memory before, at the peak and per held session. A session the server drops
+ * while idling is a protocol error (RFC 3501 §5.4: the autologout timer is at least 30 minutes).
+ */
+import { openImap, SessionError } from '../lib/imap-session.js';
+import { nextSource } from '../lib/target.js';
+import { serverRssKb } from '../cli/run.js';
+import { errMsg, pause, track } from './common.js';
+import type { Profile, RunContext } from './types.js';
+
+async function holdOne(ctx: RunContext, i: number, peak: { n: number }): Promise<void> {
+  const u = ctx.users.get(i);
+  let s;
+  try { s = await openImap(ctx.target, u.user, u.pass, nextSource(ctx.target)); } catch (e) {
+    if (e instanceof SessionError && e.stage !== 'connect') ctx.stats.protocolError(e.message);
+    else ctx.stats.connectError(errMsg(e));
+    return;
+  }
+  const c = s.client;
+  const untrack = track(ctx, c);
+  try {
+    ctx.stats.record('LOGIN', s.loginMs, s.loginOk);
+    if (!s.loginOk) { ctx.stats.protocolError(`LOGIN ${u.user}: ${s.loginText}`); return; }
+    const sel = await c.command('SELECT INBOX');
+    ctx.stats.record('SELECT', sel.ms, sel.status === 'OK');
+    const t0 = process.hrtime.bigint();
+    const { entered, done } = c.startIdle();
+    await entered;
+    ctx.stats.record('IDLE', Number(process.hrtime.bigint() - t0) / 1e6);
+    peak.n = Math.max(peak.n, ctx.sessions.open);
+    const dropped = new Promise<'dropped'>((r) => { void done.then(() => r('dropped'), () => r('dropped')); });
+    const why = await Promise.race([ctx.stopped.then(() => 'stop' as const), dropped]);
+    if (why === 'dropped') { ctx.stats.protocolError(`IDLE ${u.user}: session ended by the server while idling`); return; }
+    const d0 = process.hrtime.bigint();
+    c.idleDone();
+    const r = await done;
+    ctx.stats.record('DONE', Number(process.hrtime.bigint() - d0) / 1e6, r.status === 'OK');
+    const l = await c.command('LOGOUT', { timeoutMs: 10_000 });
+    ctx.stats.record('LOGOUT', l.ms, l.status === 'OK');
+  } catch (e) {
+    if (!ctx.isStopping()) ctx.stats.protocolError(`IDLE session ${u.user}: ${errMsg(e)}`);
+  } finally { c.destroy(); untrack(); }
+}
+
+export const idleSoak: Profile = {
+  name: 'idle-soak',
+  summary: 'hold N IMAP IDLE sessions, sample server memory',
+  needs: () => ['imap'],
+  async run(ctx) {
+    const { opts } = ctx;
+    const pids = opts.serverPids;
+    const before = pids.length ? serverRssKb(pids) : undefined;
+    let peakRss = before ?? 0;
+    const sampler = pids.length ? setInterval(() => { peakRss = Math.max(peakRss, serverRssKb(pids)); }, 1000) : undefined;
+    const peak = { n: 0 };
+    const all: Promise<void>[] = [];
+    const t0 = Date.now();
+    try {
+      for (let i = 0; i < opts.sessions && !ctx.isStopping(); i++) {
+        if (opts.ramp > 0) {
+          const due = t0 + (i / opts.ramp) * 1000;
+          if (due > Date.now()) await pause(ctx, due - Date.now());
+        } else if (i % 50 === 49) {
+          await new Promise((r) => setTimeout(r, 5)); // let handshakes progress
+        }
+        all.push(holdOne(ctx, i, peak));
+      }
+      const established = Date.now();
+      await ctx.stopped;
+      const atStop = pids.length ? serverRssKb(pids) : undefined;
+      if (atStop !== undefined) peakRss = Math.max(peakRss, atStop);
+      await Promise.all(all);
+      const held = peak.n;
+      return {
+        extra: {
+          sessionsTarget: opts.sessions, sessionsPeak: held, rampSeconds: (established - t0) / 1000,
+          sourceAddresses: ctx.target.sourceAddresses.length,
+          ...(before !== undefined ? {
+            serverRssBeforeKb: before, serverRssPeakKb: peakRss, serverRssAtStopKb: atStop,
+            serverKbPerSession: held > 0 ? Math.round(((atStop ?? peakRss) - before) / held * 10) / 10 : null,
+          } : {}),
+        },
+      };
+    } finally { if (sampler) clearInterval(sampler); }
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * LMTP wiring: the delivery path (Sieve, relay) over the node's store and directory, listening on
+ * the configured UNIX socket and/or TCP port. Postfix: virtual_transport = lmtp:unix:<socket>.
+ */
+import { join } from 'node:path';
+import { splitHostPort, type MailConfig } from '../../libs/config/src/schema.js';
+import type { Directory } from '../../libs/directory/src/types.js';
+import type { MailStore } from '../../libs/mailstore/src/types.js';
+import { Deliverer, type DeliveryLogger } from '../../libs/delivery/src/deliverer.js';
+import { mailHome } from '../../libs/delivery/src/home.js';
+import { smtpRelay } from '../../libs/delivery/src/relay.js';
+import { UCS_SPAM_SCRIPT } from '../../libs/delivery/src/sieve-scripts.js';
+import { LmtpServer } from '../../libs/lmtp-server/src/server.js';
+import { LIMITS } from '../../libs/core/src/limits.js';
+
+export interface RunningLmtp {
+  /** What was bound, for the banner ("listening lmtp …"). */
+  listeners: Array<{ name: 'lmtp'; host: string; port: number } | { name: 'lmtp-socket'; path: string }>;
+  close(): Promise<void>;
+}
+
+export async function startLmtp(c: MailConfig, store: MailStore, directory: Directory, logger: DeliveryLogger): Promise<RunningLmtp> {
+  const relay = smtpRelay({ ...splitHostPort(c.submission.relay), name: c.node.hostname });
+  const delivery = new Deliverer({
+    store, directory, relay, logger, hostname: c.node.hostname,
+    mailHome: (u) => mailHome(c.storage.mailRoot, u.user),
+    sieveBefore: c.sieve.before === null ? UCS_SPAM_SCRIPT : c.sieve.before,
+    autoMailboxes: c.mailboxes.auto,
+  });
+  const server = new LmtpServer({
+    delivery, logger,
+    config: {
+      hostname: c.node.hostname, maxMessageSize: c.lmtp.maxMessageSize, maxRecipients: c.lmtp.maxRecipients,
+      idleTimeoutMs: LIMITS.lmtpIdleTimeoutMs, spoolDir: join(c.node.dataDir, 'spool'),
+    },
+  });
+  const listeners: RunningLmtp['listeners'] = [];
+  // sun_path holds 108 bytes: a default socket under a deep data dir cannot exist; say so, do not stop the node.
+  if (c.lmtp.socket && Buffer.byteLength(c.lmtp.socket) > 107) logger.error({ path: c.lmtp.socket }, 'lmtp: socket path too long (max 107 bytes); no LMTP socket');
+  else if (c.lmtp.socket) { await server.listenUnix(c.lmtp.socket); listeners.push({ name: 'lmtp-socket', path: c.lmtp.socket }); }
+  if (c.lmtp.port !== null) listeners.push({ name: 'lmtp', host: c.lmtp.host, port: await server.listen({ host: c.lmtp.host, port: c.lmtp.port }) });
+  return { listeners, close: async () => { await server.close(); relay.close(); } };
+}
