@@ -140,7 +140,7 @@ function countFiles(root: string): number {
 }
 
 async function startOurs(root: string, dir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [new URL('./lmtp-server-proc.js', import.meta.url).pathname, '--root', root, '--spool', join(dir, 'spool'), '--fsync', '1'],
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), new URL('./lmtp-server-proc.js', import.meta.url).pathname, '--root', root, '--spool', join(dir, 'spool'), '--fsync', process.env.BENCH_FSYNC ?? '1'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);

@@ -41,11 +41,20 @@ export const pop3Profile: Profile = {
     const corrupted = new Set<string>();
     retrCorrupted.set(ctx, corrupted);
     let inUse = 0, sessions = 0, retrieved = 0;
+    // One session per maildrop at a time from this generator: two unlocked sessions (Dovecot
+    // pop3_lock_session = no) may both download and delete a message, which is POP3, not a bug.
+    const busy = new Set<string>();
+    const pickFree = () => {
+      for (let i = 0; i < 20; i++) { const u = ctx.users.pick(ctx.rand); if (!busy.has(u.user)) return u; }
+      return null;
+    };
     await runClients(ctx.opts.clients, async () => {
       while (!ctx.isStopping()) {
-        const u = ctx.users.pick(ctx.rand);
+        const u = pickFree();
+        if (!u) { await pause(ctx, 10); continue; }
+        busy.add(u.user);
         let c: Pop3Client;
-        try { c = await openPop3(ctx); } catch (e) { ctx.stats.connectError(errMsg(e)); await pause(ctx, 200); continue; }
+        try { c = await openPop3(ctx); } catch (e) { busy.delete(u.user); ctx.stats.connectError(errMsg(e)); await pause(ctx, 200); continue; }
         const untrack = track(ctx, c);
         const deleted: Entry[] = [];
         let step = 'LOGIN';
@@ -90,7 +99,7 @@ export const pop3Profile: Profile = {
           if (q.ok) for (const e of deleted) e.consumed++;
         } catch (e) {
           if (!ctx.isStopping()) ctx.stats.protocolError(`POP3 ${step} ${u.user}: ${errMsg(e)}`);
-        } finally { c.destroy(); untrack(); }
+        } finally { c.destroy(); untrack(); busy.delete(u.user); }
       }
     });
     return { extra: { sessions, retrieved, loginsRefusedInUse: inUse, seededMessages: ctx.ledger.size } };

@@ -33,6 +33,12 @@ export function restartOnlyChanges(a: MailConfig, b: MailConfig): string[] {
     ['http.host', a.http.host, b.http.host],
     ['http.port', a.http.port, b.http.port],
     ['log.pretty', a.log.pretty, b.log.pretty],
+    ['managesieve.host', a.managesieve.host, b.managesieve.host],
+    ['managesieve.port', a.managesieve.port, b.managesieve.port],
+    ['quotaStatus.host', a.quotaStatus.host, b.quotaStatus.host],
+    ['quotaStatus.port', a.quotaStatus.port, b.quotaStatus.port],
+    ['quota.redisUrl', a.quota.redisUrl, b.quota.redisUrl],
+    ['quota.redisPrefix', a.quota.redisPrefix, b.quota.redisPrefix],
   ];
   return pairs.filter(([, x, y]) => x !== y).map(([k]) => k);
 }

@@ -19,7 +19,8 @@ export interface RunningLmtp {
   close(): Promise<void>;
 }
 
-export async function startLmtp(c: MailConfig, store: MailStore, directory: Directory, logger: DeliveryLogger): Promise<RunningLmtp> {
+/** The delivery path of this node (LMTP and the deliver command share it); close() ends the relay's pooled connections. */
+export function createDeliverer(c: MailConfig, store: MailStore, directory: Directory, logger: DeliveryLogger): { delivery: Deliverer; close(): void } {
   const relay = smtpRelay({ ...splitHostPort(c.submission.relay), name: c.node.hostname });
   const delivery = new Deliverer({
     store, directory, relay, logger, hostname: c.node.hostname,
@@ -27,6 +28,11 @@ export async function startLmtp(c: MailConfig, store: MailStore, directory: Dire
     sieveBefore: c.sieve.before === null ? UCS_SPAM_SCRIPT : c.sieve.before,
     autoMailboxes: c.mailboxes.auto,
   });
+  return { delivery, close: () => relay.close() };
+}
+
+export async function startLmtp(c: MailConfig, store: MailStore, directory: Directory, logger: DeliveryLogger): Promise<RunningLmtp> {
+  const { delivery, close: closeRelay } = createDeliverer(c, store, directory, logger);
   const server = new LmtpServer({
     delivery, logger,
     config: {
@@ -39,5 +45,5 @@ export async function startLmtp(c: MailConfig, store: MailStore, directory: Dire
   if (c.lmtp.socket && Buffer.byteLength(c.lmtp.socket) > 107) logger.error({ path: c.lmtp.socket }, 'lmtp: socket path too long (max 107 bytes); no LMTP socket');
   else if (c.lmtp.socket) { await server.listenUnix(c.lmtp.socket); listeners.push({ name: 'lmtp-socket', path: c.lmtp.socket }); }
   if (c.lmtp.port !== null) listeners.push({ name: 'lmtp', host: c.lmtp.host, port: await server.listen({ host: c.lmtp.host, port: c.lmtp.port }) });
-  return { listeners, close: async () => { await server.close(); relay.close(); } };
+  return { listeners, close: async () => { await server.close(); closeRelay(); } };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The embedded single-node mail service: config → directory, TLS, storage → IMAP + HTTP listeners. */
 import { loadConfig } from '../../libs/config/src/load.js';
-import { FileDirectory } from '../../libs/directory/src/file/file-directory.js';
+import { openDirectory } from './directory.js';
 import { loadTls, secureContext } from '../../libs/tls/src/index.js';
 import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
 import { USAGE, parseCli } from './args.js';
@@ -40,7 +40,8 @@ async function main(): Promise<number | null> {
   // Printed at once: if a later step fails, the only copy of the password is not lost with it.
   if (samplePassword) process.stdout.write(`created ${c.directory.path} with sample user ${SAMPLE_USER}, password ${samplePassword}\n`);
   const metrics = createMetrics();
-  const directory = await FileDirectory.open({ path: c.directory.path, logger });
+  const dirs = await openDirectory(c, logger, metrics.registry);
+  const directory = dirs.directory;
   const tls = await loadTls({ ...c.tls, hostnames: tlsHostnames(c) });
   const plainStore = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
   // IMAP and LMTP get the store that checks quota warnings after each append.
@@ -70,17 +71,17 @@ async function main(): Promise<number | null> {
   });
   if (http) bound.push({ name: 'http', host: c.http.host, port: http.port });
   metrics.configLoaded.setToCurrentTime();
-  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory, imap, metrics, pop3: pop3.server };
+  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory: dirs.directory, imap, metrics, pop3: pop3.server, managesieve: sieve.server, quotaStatus: quotaStatus.server };
   // One reload at a time; a SIGHUP during another reload runs after it.
   let reloads = Promise.resolve();
   process.removeAllListeners('SIGHUP');
   process.on('SIGHUP', () => { reloads = reloads.then(() => reload(node)).then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed')); });
   onShutdown(logger, () => [
-    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['store', () => plainStore.close()], ['directory', () => directory.close()],
+    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
   ], 30_000, () => { ready = false; });
   ready = true;
   process.stdout.write(banner(c, bound, tls, samplePassword, args.config));
-  logger.info({ listeners: bound, lmtp: lmtp.listeners, users: directory.size() }, 'started');
+  logger.info({ listeners: bound, lmtp: lmtp.listeners, users: dirs.size() }, 'started');
   return null; // keep running
 }
 

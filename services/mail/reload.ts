@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { loadConfig } from '../../libs/config/src/load.js';
 import type { MailConfig } from '../../libs/config/src/schema.js';
-import type { FileDirectory } from '../../libs/directory/src/file/file-directory.js';
+import type { Directory } from '../../libs/directory/src/types.js';
 import { loadTls, secureContext, type TlsMaterial } from '../../libs/tls/src/index.js';
 import type { PlatformMetrics } from '../../libs/telemetry/src/metrics.js';
 import type { ImapServerLike } from './components.js';
@@ -14,16 +14,22 @@ import { imapServerConfig, restartOnlyChanges } from './imap-config.js';
 import type { SecureContext } from 'node:tls';
 import type { Pop3ServerConfig } from '../../libs/pop3-server/src/deps.js';
 import { pop3ServerConfig } from './pop3.js';
+import { manageSieveConfig, quotaStatusAnswers } from './sieve-quota.js';
+import type { ManageSieveConfig } from '../../libs/managesieve-server/src/deps.js';
+import type { QuotaStatusAnswers } from '../../libs/quota/src/status.js';
 
 export interface RunningNode {
   configPath: string | null;
   config: MailConfig;
   tls: TlsMaterial;
   logger: Logger;
-  directory: FileDirectory;
+  /** The users file (re-read on SIGHUP) or the LDAP directory (nothing to re-read). */
+  directory: Directory & { reload(): Promise<unknown> };
   imap: ImapServerLike;
   /** The POP3 server, when the node runs one (updateConfig as ImapServerLike). */
   pop3?: { updateConfig(config: Pop3ServerConfig, tls: SecureContext | null): void };
+  managesieve?: { updateConfig(config: ManageSieveConfig, tls: SecureContext | null): void };
+  quotaStatus?: { updateAnswers(answers: QuotaStatusAnswers): void };
   metrics: PlatformMetrics;
 }
 
@@ -46,6 +52,9 @@ export async function reload(node: RunningNode, env: NodeJS.ProcessEnv = process
     node: node.config.node, storage: node.config.storage, directory: node.config.directory,
     imap: { ...next.imap, host: node.config.imap.host, port: node.config.imap.port, tlsPort: node.config.imap.tlsPort },
     http: node.config.http, log: { ...next.log, pretty: node.config.log.pretty },
+    managesieve: { ...next.managesieve, host: node.config.managesieve.host, port: node.config.managesieve.port },
+    quotaStatus: { ...next.quotaStatus, host: node.config.quotaStatus.host, port: node.config.quotaStatus.port },
+    quota: { ...next.quota, redisUrl: node.config.quota.redisUrl, redisPrefix: node.config.quota.redisPrefix },
   };
   let tls = node.tls;
   try {
@@ -57,6 +66,8 @@ export async function reload(node: RunningNode, env: NodeJS.ProcessEnv = process
   await node.directory.reload();
   node.imap.updateConfig(imapServerConfig(applied), secureContext(tls));
   node.pop3?.updateConfig(pop3ServerConfig(applied), secureContext(tls));
+  node.managesieve?.updateConfig(manageSieveConfig(applied), secureContext(tls));
+  node.quotaStatus?.updateAnswers(quotaStatusAnswers(applied));
   log.level = applied.log.level;
   node.config = applied;
   node.tls = tls;

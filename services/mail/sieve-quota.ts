@@ -14,6 +14,7 @@ import { QuotaStatusServer } from '../../libs/quota-status/src/index.js';
 import {
   BullmqWarningQueue, InProcessWarningQueue, QuotaWarner, storeWithQuotaWarnings, warningJob, type WarningQueue,
 } from '../../libs/quota/src/index.js';
+import type { QuotaStatusAnswers } from '../../libs/quota/src/status.js';
 import { LIMITS } from '../../libs/core/src/limits.js';
 
 export interface Listener { name: 'managesieve' | 'quota-status'; host: string; port: number }
@@ -49,12 +50,16 @@ export async function startManageSieve(c: MailConfig, directory: Directory, tls:
   return { server, listener };
 }
 
+export function quotaStatusAnswers(c: MailConfig): QuotaStatusAnswers {
+  return { success: c.quotaStatus.success, nouser: c.quotaStatus.nouser, overquota: c.quotaStatus.overquota, fail: c.quotaStatus.fail };
+}
+
 export async function startQuotaStatus(c: MailConfig, directory: Directory, logger: Logger):
   Promise<{ server: QuotaStatusServer; listener: Listener | null }> {
   const server = new QuotaStatusServer({
     directory, logger: logger.child({ service: 'quota-status' }), recipientDelimiter: '+',
     mailHome: (u: UserRecord) => mailHome(c.storage.mailRoot, u.user),
-    answers: { success: c.quotaStatus.success, nouser: c.quotaStatus.nouser, overquota: c.quotaStatus.overquota, fail: c.quotaStatus.fail },
+    answers: quotaStatusAnswers(c),
   });
   const port = c.quotaStatus.port;
   const listener = port === null ? null : await tryListen('quota-status', c.quotaStatus.host, port, logger, () => server.listen({ host: c.quotaStatus.host, port }));

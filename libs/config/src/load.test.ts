@@ -73,7 +73,8 @@ const BAD: Array<[string, string, string]> = [
   ['INBOX in auto', 'mailboxes:\n  auto:\n    inbox: create\n', 'mailboxes.auto.inbox: INBOX always exists and cannot be listed here'],
   ['cert without key', 'tls:\n  cert: /x.pem\n', 'tls.key: required when tls.cert is set'],
   ['port clash', 'imap:\n  port: 2000\n  tlsPort: 2000\n', 'imap.tlsPort: same port 2000 as imap.port'],
-  ['directory type', 'directory:\n  type: ldap\n', 'directory.type: expected one of file, got "ldap"'],
+  ['directory type', 'directory:\n  type: nis\n', 'directory.type: expected one of file, ldap, got "nis"'],
+  ['ldap without base', 'directory:\n  type: ldap\n  ldapUris: ldap://127.0.0.1:7389\n', 'directory.ldapBase: required with directory.type ldap'],
   ['top level list', '- a\n- b\n', `(top level): expected a mapping of sections (${SECTIONS}), got a list`],
 ];
 

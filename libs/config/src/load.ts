@@ -154,6 +154,13 @@ function finishLmtp(l: LmtpRaw, dataDir: string, p: (x: string) => string): Mail
   return { ...l, socket };
 }
 
+type SaslRaw = Omit<MailConfig['sasl'], 'socket'> & { socket: string | false | null };
+
+/** sasl.socket: null = <dataDir>/auth-client.sock, false = none, relative paths against the config's directory. */
+function finishSasl(x: SaslRaw, dataDir: string, p: (s: string) => string): MailConfig['sasl'] {
+  return { ...x, socket: x.socket === false ? null : x.socket === null ? resolve(dataDir, 'auth-client.sock') : p(x.socket) };
+}
+
 /** sieve.before: a "/" or "./" value is a file (made absolute); other text is the script itself. */
 function finishSieveBefore(b: string | null, p: (x: string) => string): string | null {
   if (b === null || b === '') return b;
@@ -164,7 +171,7 @@ function finishSieveBefore(b: string | null, p: (x: string) => string): string |
 function finish(v: Record<string, Record<string, unknown>>, base: string, errors: string[], warnings: string[]): MailConfig {
   const c = v as unknown as {
     node: MailConfig['node']; storage: { mailRoot: string | null; fsync: boolean };
-    directory: { type: 'file'; path: string | null }; imap: Omit<MailConfig['imap'], 'idleTimeoutMs'> & { idleTimeout: number };
+    directory: Omit<MailConfig['directory'], 'path'> & { path: string | null }; imap: Omit<MailConfig['imap'], 'idleTimeoutMs'> & { idleTimeout: number };
     tls: { cert: string | null; key: string | null }; mailboxes: MailConfig['mailboxes']; log: MailConfig['log']; http: MailConfig['http'];
   };
   const dataDir = resolve(base, c.node.dataDir);
@@ -184,13 +191,23 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
   if (c.imap.port === null && c.imap.tlsPort === null) warnings.push('imap: both imap.port and imap.tlsPort are disabled; no IMAP listener');
   if (c.imap.allowPlaintextAuth) warnings.push('imap.allowPlaintextAuth: passwords may cross the network unencrypted (RFC 8314 advises against it)');
   if (c.imap.idleTimeout < 30 * 60 * 1000) warnings.push('imap.idleTimeout: below the 30 minutes RFC 3501 §5.4 requires of an autologout timer');
+  if (c.directory.type === 'ldap') {
+    if (c.directory.ldapUris.length === 0) errors.push('directory.ldapUris: required with directory.type ldap');
+    if (c.directory.ldapBase === null) errors.push('directory.ldapBase: required with directory.type ldap');
+    if ((c.directory.ldapBindDn === null) !== (c.directory.ldapBindPassword === null)) errors.push('directory.ldapBindPassword: set together with directory.ldapBindDn');
+    if (c.directory.ldapPasswordCheck === 'compare' && c.directory.ldapBindDn === null) errors.push('directory.ldapBindDn: compare needs a service account that may read userPassword');
+  }
   for (const name of Object.keys(c.mailboxes.auto)) {
     if (name.toUpperCase() === 'INBOX') errors.push(`mailboxes.auto.${name}: INBOX always exists and cannot be listed here`);
   }
   return {
     node: { hostname: c.node.hostname, dataDir },
     storage: { mailRoot: c.storage.mailRoot === null ? resolve(dataDir, 'mail') : p(c.storage.mailRoot), fsync: c.storage.fsync },
-    directory: { type: c.directory.type, path: c.directory.path === null ? resolve(dataDir, 'users.yaml') : p(c.directory.path) },
+    directory: {
+      ...c.directory, path: c.directory.path === null ? resolve(dataDir, 'users.yaml') : p(c.directory.path),
+      ldapCaFile: c.directory.ldapCaFile === null ? null : p(c.directory.ldapCaFile),
+    },
+    auth: v.auth as unknown as MailConfig['auth'],
     imap: {
       host: c.imap.host, port: c.imap.port, tlsPort: c.imap.tlsPort, allowPlaintextAuth: c.imap.allowPlaintextAuth,
       maxMessageSize: c.imap.maxMessageSize, idleTimeoutMs: c.imap.idleTimeout, maxUserIpConnections: c.imap.maxUserIpConnections,
@@ -206,6 +223,7 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     quota: v.quota as unknown as MailConfig['quota'],
     quotaStatus: v.quotaStatus as unknown as MailConfig['quotaStatus'],
     pop3: v.pop3 as unknown as MailConfig['pop3'],
+    sasl: finishSasl(v.sasl as unknown as SaslRaw, dataDir, p),
   };
 }
 

@@ -5,6 +5,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { SpecialUse } from '../../mailstore/src/types.js';
 import { LIMITS } from '../../core/src/limits.js';
+import { parseNetwork } from '../../sasl/src/networks.js';
 import { validUidlFormat } from '../../pop3-codec/src/uidl.js';
 import {
   boolean, duration, integer, nullable, oneOf, port, size, string, type Parser,
@@ -16,7 +17,18 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface MailConfig {
   node: { hostname: string; dataDir: string };
   storage: { mailRoot: string; fsync: boolean };
-  directory: { type: 'file'; path: string };
+  directory: {
+    type: 'file' | 'ldap'; path: string;
+    /** LDAP (type ldap): UCS schema defaults; filters/attributes override libs/directory/src/ldap/config.ts UCS_FILTERS/UCS_ATTRIBUTES. */
+    ldapUris: string[]; ldapBase: string | null; ldapScope: 'sub' | 'one' | 'base'; ldapBindDn: string | null; ldapBindPassword: string | null;
+    ldapStartTls: boolean; ldapCaFile: string | null; ldapPasswordCheck: 'bind' | 'compare'; ldapAliasLogin: boolean;
+    ldapPoolSize: number; ldapTimeout: number; ldapFilters: Record<string, string>; ldapAttributes: Record<string, string>;
+  };
+  /** The auth cache (local LRU + Redis) and the failed-login penalty (libs/auth). */
+  auth: {
+    redisUrl: string | null; redisPrefix: string; cacheSecret: string | null; cacheSize: number;
+    cacheTtl: number; cacheNegativeTtl: number; penaltyInit: number; penaltyMax: number; penaltyExempt: string[];
+  };
   imap: {
     host: string;
     port: number | null;
@@ -45,6 +57,14 @@ export interface MailConfig {
   quota: { warningSubject: string; warningText: Record<string, string>; warningFrom: string | null; redisUrl: string | null; redisPrefix: string };
   /** The Postfix policy service (UCS mail/dovecot/quota-status/ip and /port); port null = no listener. */
   quotaStatus: { host: string; port: number | null; success: string; nouser: string; overquota: string; fail: string };
+  /**
+   * SASL policy shared by every protocol (plaintext from trusted networks, master users for the proxies)
+   * and the Dovecot-compatible auth service for Postfix (smtpd_sasl_type = dovecot); socket null = none.
+   */
+  sasl: {
+    host: string; port: number | null; socket: string | null; socketMode: number; allowPlaintextAuth: boolean;
+    trustedNetworks: string[]; masterSeparator: string; masterUsers: Record<string, string>; masterNetworks: string[];
+  };
   /** POP3 (RFC 1939) with STLS and on an implicit-TLS port; ports null = no listener. */
   pop3: {
     host: string; port: number | null; tlsPort: number | null; allowPlaintextAuth: boolean; uidlFormat: string;
@@ -113,11 +133,36 @@ const pop3Workarounds: Parser<Array<'outlook-no-nuls' | 'oe-ns-eoh'>> = (raw) =>
   return { ok: true, value: [...new Set(items as Array<'outlook-no-nuls' | 'oe-ns-eoh'>)] };
 };
 
+/** A list given as a YAML list or a space/comma-separated string. */
+function list(item: RegExp, what: string): Parser<string[]> {
+  return (raw) => {
+    const items = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : raw;
+    if (!Array.isArray(items) || !items.every((i) => typeof i === 'string' && item.test(i))) return { ok: false, expected: `list of ${what}` };
+    return { ok: true, value: [...new Set(items as string[])] };
+  };
+}
+const uriList = list(/^ldaps?:\/\/[A-Za-z0-9.:_\[\]-]+(:\d+)?\/?$/, 'ldap:// or ldaps:// URIs');
+const ipList = list(/^[0-9A-Fa-f.:]+$/, 'IP addresses');
+
 const hostOrAddress = string({ nonEmpty: true, pattern: /^[A-Za-z0-9.:_-]+$/, what: 'host name or IP address' });
 
 /** A UNIX socket path; null = the default path, false = no socket. */
 const socketPath: Parser<string | false | null> = (raw) =>
   raw === null || raw === false ? { ok: true, value: raw } : string({ nonEmpty: true, what: 'socket path, null (default) or false (none)' })(raw);
+
+/** CIDR networks ("127.0.0.0/8", "fd00::/8", a single address), as a YAML list or a space/comma-separated string. */
+const networkList: Parser<string[]> = (raw) => {
+  const items = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : raw;
+  const expected = 'list of IP networks (CIDR, e.g. 127.0.0.0/8, 10.1.0.0/16, ::1)';
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string' && parseNetwork(i) !== null)) return { ok: false, expected };
+  return { ok: true, value: [...new Set(items as string[])] };
+};
+
+/** A file mode: an integer (YAML 0o666) or an octal string ("0666"). */
+const fileMode: Parser<number> = (raw) => {
+  const n = typeof raw === 'string' && /^0?[0-7]{3}$/.test(raw) ? parseInt(raw, 8) : raw;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0o777 ? { ok: true, value: n } : { ok: false, expected: 'file mode such as "0666"' };
+};
 
 /** "host:port" or "[v6]:port" (split with splitHostPort). */
 const hostPort = string({ nonEmpty: true, pattern: /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d\d|655[0-2]\d|6553[0-5])$/, what: 'host:port (e.g. 127.0.0.1:25)' });
@@ -141,9 +186,45 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
       'A delivered or appended message must survive a power cut before we say OK (Dovecot mail_fsync=optimized spirit). Turn off only for tests.'),
   },
   directory: {
-    type: leaf(oneOf(['file'] as const), 'file', 'The embedded default keeps users in a file; LDAP (UCS) comes in a later issue.'),
+    type: leaf(oneOf(['file', 'ldap'] as const), 'file', 'The embedded default keeps users in a file; ldap = a UCS (or any LDAP) directory with the UCS mail schema.'),
     path: leaf(nullable(string({ nonEmpty: true })), null,
       'null = <dataDir>/users.yaml, created with a sample user on first start.'),
+    ldapUris: leaf(uriList, [], 'LDAP servers tried in order (failover): ldap://host:port or ldaps://host:port; required with type ldap. UCS: the DC master and backups, port 7389/7636.'),
+    ldapBase: leaf(nullable(string({ nonEmpty: true })), null, 'Search base (UCS ldap/base, e.g. dc=example,dc=org); required with type ldap.'),
+    ldapScope: leaf(oneOf(['sub', 'one', 'base'] as const), 'sub', 'Users, groups and folders live in several containers below the base in UCS.'),
+    ldapBindDn: leaf(nullable(string({ nonEmpty: true })), null, 'Service account for searches (UCS: the machine account); null = anonymous.'),
+    ldapBindPassword: leaf(nullable(string()), null, 'Password of ldapBindDn (UCS: /etc/machine.secret); better set through MAIL_DIRECTORY__LDAPBINDPASSWORD.'),
+    ldapStartTls: leaf(boolean, false, 'StartTLS on ldap:// URIs (RFC 4513 §3); ldaps:// URIs are TLS anyway.'),
+    ldapCaFile: leaf(nullable(string({ nonEmpty: true })), null, 'PEM CA for the LDAP server certificate (UCS: /etc/univention/ssl/ucsCA/CAcert.pem); null = system CAs.'),
+    ldapPasswordCheck: leaf(oneOf(['bind', 'compare'] as const), 'bind',
+      'bind = bind as the user (UCS auth_bind = yes: the directory decides, hashes stay there); compare = read userPassword with the service account and check it here.'),
+    ldapAliasLogin: leaf(boolean, false, 'Also accept mailAlternativeAddress as login name (UCS logs in with mailPrimaryAddress only).'),
+    ldapPoolSize: leaf(integer(1, 256), LIMITS.ldapPoolSize, 'Connections per pool (searches, user binds): bounds the load one node puts on LDAP.'),
+    ldapTimeout: leaf(duration(100, 60_000), LIMITS.ldapTimeoutMs, 'One LDAP operation; past it the login gets a temporary failure (NO [UNAVAILABLE]) instead of hanging.'),
+    ldapFilters: {
+      kind: 'map', key: oneOf(['login', 'aliasLogin', 'user', 'group', 'mailingList', 'sharedFolder', 'sharedFolders', 'domains'] as const),
+      value: string({ nonEmpty: true, pattern: /^\(.*\)$/s, what: 'an LDAP filter in parentheses (%u/%s value, %n local part, %d domain)' }), def: {},
+      reason: 'Overrides of the UCS filters (libs/directory/src/ldap/config.ts); client values are RFC 4515-escaped into them.',
+    },
+    ldapAttributes: {
+      kind: 'map', key: oneOf(['primaryAddress', 'alternativeAddress', 'homeServer', 'quota', 'forwardAddress', 'forwardCopyToSelf', 'password',
+        'groupMemberDn', 'groupMemberUid', 'uid', 'listMember', 'sharedFolderName', 'sharedFolderAcl', 'domainName'] as const),
+      value: string({ nonEmpty: true, pattern: /^[A-Za-z][A-Za-z0-9-]*$/, what: 'an attribute name' }), def: {},
+      reason: 'Overrides of the UCS attribute names (mailPrimaryAddress, univentionMailHomeServer, ...).',
+    },
+  },
+  auth: {
+    redisUrl: leaf(nullable(string({ nonEmpty: true, pattern: /^rediss?:\/\//, what: 'redis://host:port[/db] URL' })), null,
+      'Shared auth cache and cluster-wide login penalty; null = in-process only (single node).'),
+    redisPrefix: leaf(string({ nonEmpty: true }), 'mail:', 'Key prefix in Redis, so clusters and tests can share one Redis.'),
+    cacheSecret: leaf(nullable(string({ nonEmpty: true })), null,
+      'HMAC key of cache entries (never the password); the same on every node for the shared level. null = random per process (no sharing).'),
+    cacheSize: leaf(integer(0, 10_000_000), LIMITS.authCacheMaxEntries, 'In-process entries (UCS mail/dovecot/auth/cache_size); 0 = no local level.'),
+    cacheTtl: leaf(duration(0, 7 * 86_400_000), LIMITS.authCacheTtlMs, 'Positive entries (UCS mail/dovecot/auth/cache_ttl 3600 s): a changed password takes effect after this or a flush.'),
+    cacheNegativeTtl: leaf(duration(0, 7 * 86_400_000), LIMITS.authCacheNegativeTtlMs, 'Wrong password / unknown user entries (Dovecot auth_cache_negative_ttl); short, so a newly set password works soon.'),
+    penaltyInit: leaf(duration(0, 60_000), LIMITS.authPenaltyInitMs, 'Dovecot auth penalty: delay after the first failure from an IP, doubling per failure; 0 = off.'),
+    penaltyMax: leaf(duration(0, 60_000), LIMITS.authPenaltyMaxMs, 'Dovecot caps the penalty at 15 s.'),
+    penaltyExempt: leaf(ipList, [], 'Client IPs never delayed (trusted proxies, webmail), like Dovecot login_trusted_networks.'),
   },
   imap: {
     host: leaf(hostOrAddress, '0.0.0.0', 'Listen on every IPv4 interface like Dovecot\'s listen = *; set 127.0.0.1 or :: as needed.'),
@@ -239,6 +320,27 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     overquota: leaf(string({ nonEmpty: true }), '552 5.2.2 Mailbox is full', 'Dovecot quota_status_overquota as UCS sets it: refused at RCPT, so no bounce (backscatter) later.'),
     fail: leaf(string({ nonEmpty: true }), 'DUNNO',
       'Malformed or oversized requests and lookup failures: DUNNO fails open (mail goes on to LMTP, which enforces the quota anyway); "DEFER_IF_PERMIT ..." fails closed.'),
+  },
+  sasl: {
+    host: leaf(hostOrAddress, '127.0.0.1', 'TCP listener of the auth service: loopback for the local Postfix (the client is trusted to report rip/secured).'),
+    port: leaf(port, null, 'TCP port of the auth service (Postfix smtpd_sasl_path = inet:host:port; Dovecot docs use 12345); null/false = none.'),
+    socket: leaf(socketPath, null,
+      'null = <dataDir>/auth-client.sock (Postfix smtpd_sasl_path = <path>, as UCS\'s private/auth); false = no socket.'),
+    socketMode: leaf(fileMode, 0o666,
+      'Postfix\'s smtpd runs as user postfix; a local user who can reach the socket can try passwords no faster than over IMAP. UCS uses 0660 with owner postfix.'),
+    allowPlaintextAuth: leaf(boolean, false,
+      'Auth service only: accept PLAIN/LOGIN from Postfix for clients that are neither on TLS (secured) nor in trustedNetworks (Dovecot disable_plaintext_auth = no).'),
+    trustedNetworks: leaf(networkList, [],
+      'Dovecot login_trusted_networks: clients here may use plaintext mechanisms without TLS (IMAP LOGIN, PLAIN, LOGIN; and SMTP AUTH through Postfix). Empty = TLS everywhere.'),
+    masterSeparator: leaf(string({ pattern: /^[^\s@a-zA-Z0-9]?$/, what: 'one punctuation character or empty' }), '*',
+      'Dovecot auth_master_user_separator: "user*master" logs in as user with the master password; empty = only the PLAIN authorization identity form.'),
+    masterUsers: {
+      kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]{1,64}$/, what: 'master user name' }),
+      value: string({ nonEmpty: true, pattern: /^(\{[A-Za-z0-9.-]+\}|\$[56]\$).+$/s, what: '"{SCHEME}hash" (mailnode hash-password)' }), def: {},
+      reason: 'Master users for the proxies (issue 6): name -> password hash. Empty = no master login.',
+    },
+    masterNetworks: leaf(networkList, [],
+      'Where a master login may come from: the proxy nodes. Empty = master login refused everywhere, even with the right password.'),
   },
   pop3: {
     host: leaf(hostOrAddress, '0.0.0.0', 'Listen on every IPv4 interface like Dovecot\'s listen = *.'),

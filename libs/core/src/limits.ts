@@ -51,6 +51,10 @@ export const LIMITS = {
   imapOutputCheckEvery: 64,
   /** IMAP output text batched per session before one socket write (fewer syscalls for big FETCHes). */
   imapOutputBatchChars: 16 * 1024,
+  /** FETCH: messages whose structure / file is prepared ahead of the one being sent (overlapping I/O). */
+  imapFetchLookahead: 8,
+  /** SEARCH: messages whose content is read ahead of the one being matched (overlapping I/O). */
+  imapSearchLookahead: 8,
   /**
    * POP3 command line, octets with CRLF. RFC 2449 §4 says 255, but an AUTH PLAIN initial response
    * (RFC 5034 §4) and its continuation lines can be longer; Dovecot allows lines far above 255.

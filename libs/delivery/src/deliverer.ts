@@ -57,6 +57,8 @@ export interface Envelope {
   remote: string;
   /** Session/transaction id for logs and Received. */
   id: string;
+  /** Folder for the implicit keep instead of INBOX (dovecot-lda -m); missing or unusable folders fall back to INBOX. */
+  defaultMailbox?: string;
 }
 
 export type Outcome = { ok: true } | { ok: false; error: MailError };
@@ -140,7 +142,7 @@ export class Deliverer {
         await ensureAutoMailboxes(account, auto);
         this.autoDone.add(t.user.user);
       }
-      const plan = await this.plan(env, t, home, src, account);
+      const plan = await this.plan(env, t, home, src, account, env.defaultMailbox ?? 'INBOX');
       // RFC 5429 §2.1: ereject refuses in the protocol reply; nothing is stored or sent.
       if (plan.rejectE) throw new MailError('PERM', plan.rejects[0]!);
       const trace = traceHeaders({ from: env.from, to: t.address, heloName: env.heloName, remote: env.remote, hostname: this.deps.hostname, id: env.id });
@@ -182,7 +184,7 @@ export class Deliverer {
   }
 
   /** Runs sieve_before, then the user's script unless the first one settled the message. */
-  private async plan(env: Envelope, t: LocalTarget, home: string, src: MessageSource, account: MailAccount): Promise<Plan & { rejectE: boolean }> {
+  private async plan(env: Envelope, t: LocalTarget, home: string, src: MessageSource, account: MailAccount, keepMailbox: string): Promise<Plan & { rejectE: boolean }> {
     const results: SieveResult[] = [];
     if (this.deps.sieve !== false) {
       const before = await this.scripts.beforeScript();
@@ -205,7 +207,7 @@ export class Deliverer {
         }
       }
     }
-    return merge(results);
+    return merge(results, keepMailbox);
   }
 
   private async run(c: Compiled, ctx: SieveContext, env: Envelope, t: LocalTarget): Promise<SieveResult | null> {
@@ -253,7 +255,7 @@ export class Deliverer {
 }
 
 /** Actions of the scripts that ran, in order, into one plan (RFC 5228 §2.10). */
-function merge(results: SieveResult[]): Plan & { rejectE: boolean } {
+function merge(results: SieveResult[], keepMailbox: string): Plan & { rejectE: boolean } {
   const plan: Plan & { rejectE: boolean } = { stores: [], redirects: [], vacations: [], rejects: [], edits: null, rejectE: false };
   const addStore = (mailbox: string, flags: string[]) => {
     const m = mailbox.toUpperCase() === 'INBOX' ? 'INBOX' : mailbox;
@@ -264,7 +266,7 @@ function merge(results: SieveResult[]): Plan & { rejectE: boolean } {
   for (const r of results) {
     for (const a of r.actions as SieveAction[]) {
       switch (a.type) {
-        case 'keep': addStore('INBOX', a.flags); break;
+        case 'keep': addStore(keepMailbox, a.flags); break;
         case 'fileinto': addStore(a.mailbox, a.flags); break;
         case 'redirect': plan.redirects.push(a.address); break;
         case 'vacation': plan.vacations.push(a); break;
@@ -281,7 +283,7 @@ function merge(results: SieveResult[]): Plan & { rejectE: boolean } {
       plan.edits.deleted.push(...r.headerEdits.deleted);
     }
   }
-  if (implicitKeep && !plan.rejects.length) addStore('INBOX', keepFlags);
+  if (implicitKeep && !plan.rejects.length) addStore(keepMailbox, keepFlags);
   return plan;
 }
 

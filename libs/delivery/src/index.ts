@@ -1,3 +1,10 @@
 export { deliverMessage, type DeliveryConfig, type DeliveryResult } from './deliver.js';
 export { mailHome } from './home.js';
 export { stripMboxFromLine } from './from-line.js';
+export { Deliverer, transactionId, type DelivererDeps, type Envelope, type Outcome, type DeliveryLogger } from './deliverer.js';
+export { deliverFromStream, type StreamDelivery } from './deliver-stream.js';
+export { resolveRecipient, type ResolvedRecipient, type LocalTarget } from './resolve.js';
+export { smtpRelay, type Relay, type RelayEnvelope } from './relay.js';
+export { fileSource, bufferSource, type MessageSource } from './source.js';
+export { Spool } from './spool.js';
+export { ScriptCache, UCS_SPAM_SCRIPT, ACTIVE_SCRIPT_LINK } from './sieve-scripts.js';

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailStore, SpecialUse } from '../../mailstore/src/types.js';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
+import type { SaslAuthenticator } from '../../sasl/src/index.js';
 
 export interface ImapServerConfig {
   /** Hostname used in the greeting and ID. */
@@ -35,6 +36,12 @@ export interface ImapServerDeps {
   /** TLS for STARTTLS and the implicit-TLS port; null disables STARTTLS (and implicit TLS listeners). */
   tls: SecureContext | null;
   config: ImapServerConfig;
+  /**
+   * Shared SASL policy (services/mail/sasl.ts): plaintext from sasl.trustedNetworks without TLS, and
+   * master-user login ("user*master" or PLAIN authzid) from sasl.masterNetworks. Absent: only TLS
+   * or allowPlaintextAuth, and no master users.
+   */
+  sasl?: SaslAuthenticator<UserRecord>;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** State of one mail transaction (MAIL … DATA/BDAT LAST), reset by RSET and after each message. */
 import type { ResolvedRecipient } from '../../delivery/src/resolve.js';
-import type { Spool } from './spool.js';
+import type { Spool } from '../../delivery/src/spool.js';
 
 export interface Transaction {
   from: string;

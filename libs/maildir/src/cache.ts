@@ -12,6 +12,7 @@
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { MessageStructure } from '../../mime/src/types.js';
+import { readAtSync, syncIo } from './fastio.js';
 
 const HEADER = 8;
 /** Larger records than this are not cached (a hostile message with 10,000 parts stays correct, just uncached). */
@@ -109,7 +110,7 @@ export class StructureCache {
         const fh = await this.reader(false);
         if (!fh) { this.win = null; return; }
         const buf = Buffer.allocUnsafe(Math.max(WINDOW, len));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, off);
+        const bytesRead = syncIo() ? readAtSync(fh.fd, buf, off) : (await fh.read(buf, 0, buf.length, off)).bytesRead;
         this.win = buf.subarray(0, bytesRead);
         this.winAt = off;
       })().finally(() => { this.winLoad = null; });

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { MailError } from '../../core/src/errors.js';
 import type { CopyResult, FlagOp, Mailbox, MailboxSnapshot, StoreResult } from '../../mailstore/src/types.js';
 import type { MessageStructure } from '../../mime/src/types.js';
-import { CrlfRangeStream } from './crlf.js';
+import { CrlfNormalizer, CrlfRangeStream } from './crlf.js';
+import { syncIo } from './fastio.js';
 import type { FolderState } from './folder.js';
 
 let handleCounter = 0;
@@ -56,6 +57,15 @@ export class MaildirMailbox implements Mailbox {
 
   async open(uid: number, start = 0, end?: number): Promise<Readable> {
     this.live();
+    const rec0 = this.state.byUid.get(uid);
+    const small = rec0 && syncIo() ? this.state.readSmall(uid) : null;
+    if (rec0 && small) {
+      // Small message (most mail): read in one go, no file handle kept open while the client reads.
+      const data = rec0.fsize === rec0.size ? small : new CrlfNormalizer().push(small);
+      const stop = Math.min(end ?? data.length, data.length);
+      const from = Math.max(0, Math.min(start, stop));
+      return Readable.from(from < stop ? [data.subarray(from, stop)] : []);
+    }
     const { fh, rec } = await this.state.openFile(uid);
     const stop = Math.min(end ?? rec.size, rec.size);
     const from = Math.max(0, Math.min(start, stop));

@@ -159,3 +159,35 @@ test('users see only their own scripts', async () => {
   a.close();
   b.close();
 });
+
+test('an idle client is dropped with BYE; a closed server says BYE to open sessions', async () => {
+  const h2 = await startHarness({ idleTimeoutMs: 300 });
+  try {
+    const c = await RawClient.connect(h2.port);
+    await c.response();
+    assert.match(await c.line(), /^BYE "Disconnected for inactivity/);
+    const d = await RawClient.connect(h2.port);
+    await d.response();
+    const closing = h2.server.close();
+    assert.match(await d.line(), /^BYE "Server shutting down/);
+    await closing;
+  } finally {
+    await h2.close();
+  }
+});
+
+test('allowPlaintextAuth: mechanisms offered and login accepted without TLS; no STARTTLS without a certificate', async () => {
+  const h3 = await startHarness({ allowPlaintextAuth: true }, false);
+  try {
+    const c = await RawClient.connect(h3.port);
+    const g = await c.response();
+    assert.ok(g.includes('"SASL" "PLAIN LOGIN"'));
+    assert.ok(!g.includes('"STARTTLS"'));
+    assert.match((await c.cmd('STARTTLS')).at(-1)!, /^NO/);
+    assert.equal((await c.login('alice@example.org', 'alicepw')).at(-1), 'OK "Logged in."');
+    assert.match((await c.cmd('AUTHENTICATE "PLAIN"')).at(-1)!, /^NO "Already authenticated/);
+    c.close();
+  } finally {
+    await h3.close();
+  }
+});

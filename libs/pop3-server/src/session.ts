@@ -186,7 +186,8 @@ export class Pop3Session {
    * ends early (TOP). Returns false when the connection broke mid-message.
    */
   async writeStream(src: Readable, transform: (b: Buffer) => Buffer, stop: () => boolean): Promise<boolean> {
-    this.flush();
+    // Corked: a small message leaves in one segment with its "+OK" line and terminator (the caller uncorks).
+    if (!this.corked) { this.socket.cork(); this.corked = true; }
     try {
       for await (const chunk of src) {
         if (this.closed || this.socket.destroyed) return false;

@@ -36,6 +36,11 @@ export class QuotaStatusServer {
     this.deps = deps;
   }
 
+  /** SIGHUP: new answers apply to the next request. */
+  updateAnswers(answers: QuotaStatusServerDeps['answers']): void {
+    this.deps = { ...this.deps, answers };
+  }
+
   private accept(sock: net.Socket): void {
     this.sockets.add(sock);
     const log = this.deps.logger.child({ remote: sock.remoteAddress });

@@ -31,6 +31,8 @@ export function envelopeAddress(path: string): SimpleAddress | null {
 
 /** The requested part, or null when it does not exist (RFC 5233 §4: no separator, no :detail). */
 export function addressPart(a: SimpleAddress, part: string): string | null {
+  // RFC 5228 §2.7.4: an address that is not valid (here: no domain) matches only with :all, as written.
+  if (a.domain === null && part !== 'all') return null;
   switch (part) {
     case 'localpart': return a.local;
     case 'domain': return a.domain;

@@ -3,7 +3,7 @@
  * cases per RFC section and extension. table.test.ts runs them against this lib;
  * pigeonhole.test.ts runs the portable ones through Dovecot Pigeonhole's sieve-test as well.
  */
-import { MSG, MULTIPART, type RunOpts } from './testing.js';
+import { MSG, MULTIPART, crlf, type RunOpts } from './testing.js';
 
 export type Case = [name: string, script: string, expected: string[], o?: RunOpts];
 
@@ -42,6 +42,9 @@ export const CASES: Case[] = [
   ['5228 address :localpart', 'if address :localpart :is "to" "carol" { discard; }', ['discard']],
   ['5228 address :domain casemap', 'if address :domain :is "cc" "example.org" { discard; }', ['discard']],
   ['5228 address default :all', 'if address :contains "to" "bob@" { discard; }', ['discard']],
+  ['5228 §2.7.4 address without domain: only :all matches', 'require "fileinto"; if address :localpart :is "sender" "root" { fileinto "lp"; } elsif address :all :is "sender" "root" { fileinto "all"; }', ['fileinto all'], { msg: MSG.replace('X-Spam-Flag', 'Sender: root\r\nX-Spam-Flag') }],
+  ['5228 §8.1 line breaks in strings are CRLF', 'require "variables"; set "a" text:\nab\n.\n; if string :is "${a}" "ab\r\n" { discard; }', ['discard']],
+  ['5228 quoted string with LF becomes CRLF', 'require ["variables","fileinto"]; set :length "a" "a\nb"; fileinto "${a}";', ['fileinto 4']],
   ['5228 multi-line text string', 'if header :contains "subject" text:\nversion\n.\n { discard; }', [IK]],
   ['5228 comments', '# hash\n/* bracket\n comment */ discard; # end', ['discard']],
   ['5228 i;ascii-numeric', 'require "comparator-i;ascii-numeric"; if header :comparator "i;ascii-numeric" :is "x-spam-score" "7" { discard; }', ['discard']],
@@ -209,3 +212,60 @@ export const CASES: Case[] = [
   ['5293 Received is protected', 'require "editheader"; deleteheader "received"; if exists "received" { discard; }', ['discard']],
 ];
 
+
+// ---- more differential cases (pigeonhole.test.ts): odd headers, addresses, strings, variables
+
+const RAW1 = crlf("From: \"Doe, John\" <john.doe@Example.COM>, jane@example.com (Jane)\nTo: undisclosed-recipients:;\nCc: Group: a@x.org, b@y.org;, c@z.org\nSender: root\nReply-To: <\"quoted local\"@example.net>\nSubject:    padded subject   \nX-Empty:\nX-Dup: one\nX-Dup: two\nX-Q: =?iso-8859-1?Q?caf=E9?= and =?utf-8?q?na=C3=AFve?=\nDate: 1 Jan 2020 00:00:00 -0000\n\nbody\n");
+const RAW2 = crlf("From: a@b.c\nSubject:    padded subject   \nX-Empty:\nX-Dup: one\nX-Dup: two\nX-Q: =?iso-8859-1?Q?caf=E9?= and =?utf-8?q?na=C3=AFve?=\nDate: 1 Jan 2020 00:00:00 -0000\n\nbody\n");
+const RAW3 = crlf("From: a@b.c\nSubject:    padded subject   \nX-Empty:\nX-Dup: one\nX-Dup: two\nX-Q: =?iso-8859-1?Q?caf=E9?= and =?utf-8?q?na=C3=AFve?=\n\nbody\n");
+const RAW4 = crlf("From: a@b.c\nX-Empty:\nX-Dup: one\nX-Dup: two\nX-Q: =?iso-8859-1?Q?caf=E9?= and =?utf-8?q?na=C3=AFve?=\n\nbody\n");
+const RAW5 = crlf("From: a@b.c\nX-Empty:\nX-Dup: one\nX-Dup: two\n\nbody\n");
+const RAW6 = crlf("From: a@b.c\nX-Dup: one\nX-Dup: two\n\nbody\n");
+const RAW7 = crlf("From: a@b.c\nDate: 1 Jan 2020 00:00:00 -0000\n\nbody\n");
+const RAW8 = crlf("From: a@b.c\nDate: Sat, 29 Feb 2020 23:59:60 +1345\n\nbody\n");
+const RAW9 = crlf("From: a@b.c\nDate: garbage\n\nbody\n");
+
+export const DIFF_EXTRA: Array<{ msg?: string; script: string }> = [
+  { msg: RAW1, script: "require [\"variables\",\"fileinto\"]; if address :all :matches \"from\" \"*\" { fileinto \"${1}\"; }" },
+  { msg: RAW1, script: "require [\"relational\",\"fileinto\"]; if address :count \"eq\" \"cc\" \"3\" { fileinto \"three\"; } elsif address :count \"eq\" \"cc\" \"5\" { fileinto \"five\"; } else { fileinto \"other\"; }" },
+  { msg: RAW1, script: "require [\"variables\",\"fileinto\"]; if address :localpart :matches \"sender\" \"*\" { fileinto \"L${1}\"; } elsif address :all :matches \"sender\" \"*\" { fileinto \"A${1}\"; } else { fileinto \"none\"; }" },
+  { msg: RAW1, script: "require [\"variables\",\"fileinto\"]; if address :localpart :matches \"reply-to\" \"*\" { fileinto \"${1}\"; }" },
+  { msg: RAW2, script: "require [\"variables\",\"fileinto\"]; if header :matches \"subject\" \"*\" { fileinto \"[${1}]\"; }" },
+  { msg: RAW3, script: "if exists \"x-empty\" { discard; }" },
+  { msg: RAW4, script: "if header :is \"x-empty\" \"\" { discard; }" },
+  { msg: RAW4, script: "require [\"variables\",\"fileinto\"]; if header :matches \"x-q\" \"*\" { fileinto \"${1}\"; }" },
+  { msg: RAW5, script: "require [\"variables\",\"fileinto\"]; if header :matches \"x-dup\" \"t*\" { fileinto \"${1}\"; }" },
+  { msg: RAW6, script: "require [\"variables\",\"fileinto\",\"index\"]; if header :index 2 :matches \"x-dup\" \"*\" { fileinto \"${1}\"; }" },
+  { msg: RAW7, script: "require [\"variables\",\"fileinto\",\"date\"]; if date :originalzone :matches \"date\" \"iso8601\" \"*\" { fileinto \"${1}\"; }" },
+  { msg: RAW8, script: "require [\"variables\",\"fileinto\",\"date\"]; if date :originalzone :matches \"date\" \"iso8601\" \"*\" { fileinto \"${1}\"; } else { fileinto \"bad\"; }" },
+  { msg: RAW9, script: "require [\"variables\",\"fileinto\",\"date\"]; if date :matches \"date\" \"year\" \"*\" { fileinto \"${1}\"; } else { fileinto \"bad\"; }" },
+  { script: "require [\"variables\",\"fileinto\"]; set \"a\" text:\nline one\n..two\n.\n;\nif string :is \"${a}\" \"line one\n.two\n\" { fileinto \"crlf\"; } else { fileinto \"no\"; }" },
+  { script: "require [\"variables\",\"fileinto\"]; set :length \"a\" text:\nab\n.\n;\nfileinto \"${a}\";" },
+  { script: "require \"fileinto\"; fileinto \"a\\\\b\\\"c\";" },
+  { script: "require [\"variables\",\"fileinto\"]; set \"n\" \"5\"; if string :value \"gt\" :comparator \"i;ascii-numeric\" \"${n}\" \"10\" { fileinto \"gt\"; } else { fileinto \"le\"; }" },
+  { script: "require [\"variables\",\"fileinto\",\"comparator-i;ascii-numeric\",\"relational\"]; set \"n\" \"5\"; if string :value \"gt\" :comparator \"i;ascii-numeric\" \"${n}\" \"10\" { fileinto \"gt\"; } else { fileinto \"le\"; }" },
+  { script: "require [\"variables\",\"fileinto\",\"comparator-i;ascii-numeric\",\"relational\"]; if string :value \"gt\" :comparator \"i;ascii-numeric\" \"abc\" \"10\" { fileinto \"gt\"; } else { fileinto \"le\"; }" },
+  { script: "require [\"variables\",\"fileinto\",\"comparator-i;ascii-numeric\"]; if string :is :comparator \"i;ascii-numeric\" \"abc\" \"def\" { fileinto \"eq\"; } else { fileinto \"ne\"; }" },
+  { script: "require [\"variables\",\"fileinto\",\"comparator-i;ascii-numeric\"]; if string :is :comparator \"i;ascii-numeric\" \"007x\" \"7\" { fileinto \"eq\"; } else { fileinto \"ne\"; }" },
+  { script: "require [\"variables\",\"fileinto\"]; if string :matches \"abc\" \"a\\\\*c\" { fileinto \"lit\"; } elsif string :matches \"a*c\" \"a\\\\*c\" { fileinto \"star\"; } else { fileinto \"none\"; }" },
+  { script: "require [\"variables\",\"fileinto\"]; set \"x\" \"1\"; if true { set \"x\" \"${x}2\"; } fileinto \"${x}\";" },
+  { script: "require [\"variables\",\"fileinto\"]; if string :matches \"abc\" \"*\" { set \"m\" \"${1}\"; } if string :matches \"xyz\" \"?*\" { } fileinto \"${m}-${1}-${2}\";" },
+  { script: "require [\"variables\",\"fileinto\"]; if string :matches \"abc\" \"*\" { } if string :is \"abc\" \"abc\" { } fileinto \"${1}\";" },
+  { script: "require [\"variables\",\"fileinto\"]; fileinto \"${\";" },
+  { script: "require [\"variables\",\"fileinto\"]; fileinto \"${a${b}}\";" },
+  { script: "require [\"variables\",\"fileinto\"]; set \"a\" \"x\"; fileinto \"$${a}}\";" },
+  { script: "require [\"variables\",\"fileinto\"]; set \"a.b\" \"x\";" },
+  { script: "require [\"fileinto\",\"encoded-character\"]; fileinto \"${unicode:D800}\";" },
+  { script: "require [\"fileinto\",\"encoded-character\"]; fileinto \"${hex:}\";" },
+  { script: "require [\"envelope\",\"fileinto\"]; if envelope :localpart :is \"from\" \"alice+news\" { fileinto \"lp\"; }" },
+  { script: "require [\"subaddress\",\"envelope\",\"fileinto\"]; if envelope :user :is \"to\" \"bob\" { fileinto \"u\"; }" },
+  { script: "require [\"imap4flags\",\"fileinto\"]; addflag \"\\\\Deleted \\\\Flagged\"; removeflag \"\\\\deleted\"; fileinto \"x\";" },
+  { script: "require [\"imap4flags\",\"fileinto\",\"variables\"]; set \"f\" \"a\"; if hasflag \"f\" \"a\" { fileinto \"yes\"; } else { fileinto \"no\"; }" },
+  { script: "require [\"fileinto\"]; if not not true { fileinto \"nn\"; }" },
+  { script: "if size :over 0 { discard; }" },
+  { script: "require \"fileinto\"; if header :contains [\"To\",\"Cc\"] [\"example.org\",\"nomatch\"] { fileinto \"yes\"; }" },
+  { script: "require \"vacation\"; if true { vacation :days 0 \"x\"; }" },
+  { script: "require \"vacation\"; vacation :handle \"\" \"x\";" },
+  { script: "stop;" },
+  { script: "require \"include\"; return;" },
+];

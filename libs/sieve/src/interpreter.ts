@@ -75,7 +75,7 @@ export class Run {
     if (lower.includes('.')) {
       const [ns, rest] = lower.split('.', 2) as [string, string];
       if (ns === 'global') return this.globals.get(rest) ?? '';
-      return undefined;
+      return ''; // unknown namespace: empty, as Pigeonhole
     }
     if (this.scope.globalNames.has(lower)) return this.globals.get(lower) ?? '';
     return this.scope.vars.get(lower) ?? '';

@@ -100,7 +100,13 @@ export function tokenize(src: string): Token[] {
           j += 2;
           continue;
         }
-        if (d === '\n') newline(j);
+        if (d === '\n') {
+          // A line break inside a quoted string is CRLF whatever the file uses (as Pigeonhole).
+          newline(j);
+          v += src[j - 1] === '\r' ? '\n' : '\r\n';
+          j++;
+          continue;
+        }
         v += d;
         j++;
       }
@@ -121,26 +127,28 @@ export function tokenize(src: string): Token[] {
     if (src[j] !== '\n') fail(j, "expected end of line after 'text:'");
     newline(j);
     j++;
-    const lines: string[] = [];
+    let value = '';
     for (;;) {
       if (j >= n) throw new SieveSyntaxError(tokLine, tokCol, 'unterminated multi-line string');
       let e = src.indexOf('\n', j);
       if (e < 0) e = n;
       let text = src.slice(j, e);
-      if (text.endsWith('\r')) text = text.slice(0, -1);
+      const cr = text.endsWith('\r');
+      if (cr) text = text.slice(0, -1);
       if (text === '.') {
         if (e < n) newline(e);
         j = e + 1;
         break;
       }
-      // Dot-stuffing: a line starting with ".." stands for one starting with ".".
-      lines.push(text.startsWith('..') ? text.slice(1) : text);
       if (e >= n) throw new SieveSyntaxError(tokLine, tokCol, 'unterminated multi-line string');
+      // Dot-stuffing: a line starting with ".." stands for one starting with ".". Each line ends
+      // with CRLF (RFC 5228 §8.1), also in a script saved with bare LFs (as Pigeonhole).
+      value += (text.startsWith('..') ? text.slice(1) : text) + '\r\n';
+      void cr;
       newline(e);
       j = e + 1;
     }
-    // Each line of a multi-line literal ends with CRLF (RFC 5228 §8.1).
-    out.push({ t: 'string', v: lines.map((l) => l + '\r\n').join(''), line: tokLine, column: tokCol });
+    out.push({ t: 'string', v: value, line: tokLine, column: tokCol });
     return j;
   }
 }

@@ -53,6 +53,7 @@ const ERRORS: Array<[script: string, line: number, column: number, message: RegE
   ['if keep { stop; }', 1, 4, /'keep' is a command, not a test/],
   ['true;', 1, 1, /'true' is a test, not a command/],
   [':x', 1, 1, /expected a command/],
+  ['require "encoded-character";\nif header :is "a" ["ok", "${unicode:D800}"] { keep; }', 2, 26, /invalid unicode character/],
   ['keep; : ', 1, 7, /expected a tag name/],
 ];
 

@@ -139,6 +139,8 @@ class Parser {
 
 // ---------------------------------------------------------------- encoded-character (RFC 5228 §2.4.2.4)
 
+class EncodedCharError extends Error {}
+
 const ENCODED = /\$\{(hex|unicode):([\s0-9a-fA-F]*)\}/gi;
 
 /** Replaces ${hex:..} and ${unicode:..} in a string; malformed sequences stay as written. */
@@ -161,7 +163,9 @@ export function decodeEncoded(s: string): string {
       const digits = p.replace(/^0+(?=.)/, '');
       const cp = parseInt(digits, 16);
       // §2.4.2.4: code points above U+10FFFF or surrogates are an error; keep the text instead of failing.
-      if (digits.length > 6 || !(cp <= 0x10ffff) || (cp >= 0xd800 && cp <= 0xdfff)) return whole;
+      // §2.4.2.4: "It is an error for a script to use a hexadecimal value that isn't in either the
+      // range 0 to D7FF or the range E000 to 10FFFF" (Pigeonhole refuses the script too).
+      if (digits.length > 6 || !(cp <= 0x10ffff) || (cp >= 0xd800 && cp <= 0xdfff)) throw new EncodedCharError(`invalid unicode character ${p} in encoded character`);
       out += String.fromCodePoint(cp);
     }
     return out;
@@ -169,10 +173,18 @@ export function decodeEncoded(s: string): string {
 }
 
 function decodeEncodedCharacters(cmds: CommandNode[]): void {
+  const fix = (s: StringArg) => {
+    try {
+      s.value = decodeEncoded(s.value);
+    } catch (e) {
+      if (e instanceof EncodedCharError) throw new SieveSyntaxError(s.line, s.column, e.message);
+      throw e;
+    }
+  };
   const fixArgs = (args: Arg[]) => {
     for (const a of args) {
-      if (a.kind === 'string') a.value = decodeEncoded(a.value);
-      else if (a.kind === 'stringlist') for (const v of a.values) v.value = decodeEncoded(v.value);
+      if (a.kind === 'string') fix(a);
+      else if (a.kind === 'stringlist') for (const v of a.values) fix(v);
     }
   };
   const fixTest = (t: TestNode) => { fixArgs(t.args); t.tests.forEach(fixTest); };

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync, chmodSync } from 'node:f
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseScript } from './index.js';
-import { CASES } from './cases.js';
+import { CASES, DIFF_EXTRA } from './cases.js';
 import { MSG, runScript } from './testing.js';
 import type { SieveResult } from './types.js';
 
@@ -198,6 +198,14 @@ for (const script of EXTRA) {
     const p = parseScript(script);
     const mine = p.ok ? ours(await runScript(script)) : [`compile error line ${p.error.line}`];
     assert.deepEqual(mine, pigeonhole(script, MSG), script);
+  });
+}
+
+for (const { msg, script } of DIFF_EXTRA) {
+  test(`same outcome as Pigeonhole (own message): ${script.slice(0, 70)}`, async () => {
+    const p = parseScript(script);
+    const mine = p.ok ? ours(await runScript(script, { msg: msg ?? MSG })) : [`compile error line ${p.error.line}`];
+    assert.deepEqual(mine, pigeonhole(script, msg ?? MSG), script);
   });
 }
 

@@ -81,22 +81,41 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
     }
   }
   const structureNeeded = items.some(needsStructure);
+  // Items that touch the disk (structure cache, message files) are prepared a few messages ahead,
+  // so file I/O overlaps instead of costing one thread-pool round trip after another; output
+  // stays in order. Metadata-only FETCHes (FLAGS, UID, sizes) need no look-ahead.
+  const ahead = structureNeeded || items.some((a) => a.kind.startsWith('rfc822') || a.kind === 'body-section') ? LIMITS.imapFetchLookahead : 1;
+  type Rendered = { pieces: Piece[] } | { err: unknown };
+  const start = (t: Target): Promise<Rendered> =>
+    render(s, t, items, structureNeeded, seenChanged.has(t.entry.uid)).then((pieces) => ({ pieces }), (err: unknown) => ({ err }));
+  const queue: Promise<Rendered>[] = [];
+  let next = 0;
+  const discard = async () => {
+    for (const q of queue.splice(0)) {
+      const r = await q;
+      if ('pieces' in r) for (const p of r.pieces) if (typeof p !== 'string') p.stream.destroy();
+    }
+  };
   let expungedSeen = false;
   let i = 0;
-  for (const t of targets) {
-    if (++i % LIMITS.imapOutputCheckEvery === 0) await s.drain();
-    if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
-    let pieces: Piece[];
-    try {
-      pieces = await render(s, t, items, structureNeeded, seenChanged.has(t.entry.uid));
-    } catch (e) {
-      if (isMailError(e) && (e.code === 'EXPUNGED' || e.code === 'NOTFOUND')) { expungedSeen = true; continue; }
-      throw e;
+  try {
+    while (next < targets.length || queue.length > 0) {
+      while (queue.length < ahead && next < targets.length) queue.push(start(targets[next++]!));
+      if (++i % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+      if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
+      const r = await queue.shift()!;
+      if ('err' in r) {
+        const e = r.err;
+        if (isMailError(e) && (e.code === 'EXPUNGED' || e.code === 'NOTFOUND')) { expungedSeen = true; continue; }
+        throw e;
+      }
+      for (const p of r.pieces) {
+        if (typeof p === 'string') s.write(p);
+        else await writeExact(s, p.stream, p.length);
+      }
     }
-    for (const p of pieces) {
-      if (typeof p === 'string') s.write(p);
-      else await writeExact(s, p.stream, p.length);
-    }
+  } finally {
+    await discard();
   }
   if (expungedSeen) return { status: 'NO', code: 'EXPUNGEISSUED', text: 'Some of the requested messages no longer exist' };
 }

@@ -8,7 +8,7 @@ import { reply } from '../../../lmtp-codec/src/reply.js';
 import type { Command } from '../../../lmtp-codec/src/types.js';
 import { replyForError } from '../errors.js';
 import type { LmtpSession } from '../session.js';
-import { Spool } from '../spool.js';
+import { Spool } from '../../../delivery/src/spool.js';
 
 type Bdat = Extract<Command, { verb: 'BDAT' }>;
 

@@ -23,9 +23,9 @@ async function send(s: Pop3Session, arg: string | undefined, topLines: number | 
   const src = await s.mailbox!.open(d.uids[i]!);
   const w = s.config.workarounds;
   const out = new MessageOutput({ stripNuls: w.includes('outlook-no-nuls'), addMissingEoh: w.includes('oe-ns-eoh'), topLines });
-  s.write(topLines === undefined ? ok(`${d.sizes[i]} octets`) : ok());
   let complete: boolean;
   try {
+    s.write(topLines === undefined ? ok(`${d.sizes[i]} octets`) : ok());
     complete = await s.writeStream(src, (b) => out.push(b), () => out.done);
   } catch (e) {
     // After "+OK" there is no way to report an error in-band: the connection must go.
@@ -35,6 +35,7 @@ async function send(s: Pop3Session, arg: string | undefined, topLines: number | 
   }
   if (!complete) return false;
   s.write(out.end());
+  if (!s.receiver.hasBuffered()) s.flush(); // pipelined commands keep the cork for their answers
   if (topLines === undefined) d.retrieved[i] = 1;
   return true;
 }

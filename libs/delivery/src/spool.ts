@@ -6,7 +6,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LIMITS } from '../../core/src/limits.js';
-import { bufferSource, fileSource, type MessageSource } from '../../delivery/src/source.js';
+import { bufferSource, fileSource, type MessageSource } from './source.js';
 
 export class Spool {
   size = 0;

@@ -1,0 +1,3 @@
+export type * from './types.js';
+export { startAdminServer, type AdminServerOptions } from './server.js';
+export { table } from './table.js';

@@ -1,0 +1,86 @@
+/**
+ * Synchronous file I/O in short slices, for the small, page-cache-hot reads that dominate IMAP
+ * (stat of 100,000 new files on a first SELECT, reading a 5 KB message to parse it, a 256 KB
+ * window of the structure cache). Measured on a loaded 2-core machine, a sync open+read+close of
+ * a small file costs ~25 µs where the promise API's three thread-pool round trips cost ~250 µs.
+ *
+ * Two guards keep one slow user from stalling every other session of the process:
+ * - slices: callers `await yieldIfBusy()` between items; after SLICE_MS of sync work in one turn
+ *   the event loop gets a turn (sockets of other sessions are served);
+ * - slow storage: a single sync call slower than SLOW_CALL_MS (disk not cached, NFS) switches this
+ *   process to the async API for a minute.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { setImmediate as turn } from 'node:timers/promises';
+
+const SLICE_MS = 4;
+const SLOW_CALL_MS = 20;
+const SLOW_BACKOFF_MS = 60_000;
+
+let sliceStart = 0;
+let slowUntil = 0;
+
+/** Whether sync I/O is currently allowed (storage has been fast). */
+export function syncIo(): boolean {
+  return slowUntil === 0 || Date.now() >= slowUntil;
+}
+
+function timed<T>(fn: () => T): T {
+  const t0 = performance.now();
+  try {
+    return fn();
+  } finally {
+    const ms = performance.now() - t0;
+    if (ms > SLOW_CALL_MS) slowUntil = Date.now() + SLOW_BACKOFF_MS;
+    if (sliceStart === 0) sliceStart = t0;
+  }
+}
+
+/** Gives the event loop a turn when this turn has done more than a slice of sync work. */
+export async function yieldIfBusy(): Promise<void> {
+  if (sliceStart !== 0 && performance.now() - sliceStart > SLICE_MS) {
+    sliceStart = 0;
+    await turn();
+  }
+}
+
+/** statSync that returns null for ENOENT (throws other errors). */
+export function statQuick(path: string): Stats | null {
+  return timed(() => {
+    try {
+      return statSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  });
+}
+
+/**
+ * Reads a whole small file in one go; null when it is larger than `max` (the caller streams it).
+ * Throws ENOENT like open().
+ */
+export function readSmallFile(path: string, max: number): Buffer | null {
+  return timed(() => {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > max) return null;
+      const buf = Buffer.allocUnsafe(size);
+      let n = 0;
+      while (n < size) {
+        const r = readSync(fd, buf, n, size - n, n);
+        if (r === 0) break;
+        n += r;
+      }
+      return n === size ? buf : buf.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** pread on an open descriptor. */
+export function readAtSync(fd: number, buf: Buffer, position: number): number {
+  return timed(() => readSync(fd, buf, 0, buf.length, position));
+}
