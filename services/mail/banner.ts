@@ -8,7 +8,7 @@ import { SAMPLE_USER } from './first-start.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface Bound { name: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'http' | 'lmtp' | 'managesieve' | 'quota-status'; host: string; port: number }
+export interface Bound { name: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'http' | 'lmtp' | 'managesieve' | 'quota-status' | 'sasl'; host: string; port: number }
 
 /** How to run the deliver command from here: the compiled file beside this one, or via tsx from source. */
 function deliverCommand(): string {

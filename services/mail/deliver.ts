@@ -7,14 +7,15 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../libs/config/src/load.js';
 import { FileDirectory } from '../../libs/directory/src/file/file-directory.js';
-import { deliverMessage } from '../../libs/delivery/src/deliver.js';
-import { mailHome } from '../../libs/delivery/src/home.js';
+import { deliverFromStream } from '../../libs/delivery/src/deliver-stream.js';
+import { join } from 'node:path';
+import { createDeliverer } from './lmtp.js';
 import { isMailError } from '../../libs/core/src/errors.js';
 import type { MailStore } from '../../libs/mailstore/src/types.js';
 import { createStore } from './store.js';
 
 const EX = { OK: 0, USAGE: 64, DATAERR: 65, NOUSER: 67, CANTCREAT: 73, TEMPFAIL: 75, CONFIG: 78 } as const;
-const USAGE = 'usage: deliver -d user@example.org [-m Folder] [--config FILE] < message\n';
+const USAGE = 'usage: deliver -d user@example.org [-m Folder] [-f sender] [--config FILE] < message\n';
 
 /** MailError code → exit code. Anything unknown is temporary: better a retry than lost mail. */
 function exitCodeFor(code: string): number {
@@ -31,7 +32,7 @@ async function run(): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: process.argv.slice(2), strict: true, allowPositionals: false,
-      options: { destination: { type: 'string', short: 'd' }, mailbox: { type: 'string', short: 'm' }, config: { type: 'string', short: 'c' } },
+      options: { destination: { type: 'string', short: 'd' }, mailbox: { type: 'string', short: 'm' }, from: { type: 'string', short: 'f' }, config: { type: 'string', short: 'c' } },
     }));
   } catch (e) {
     process.stderr.write(`deliver: ${(e as Error).message}\n${USAGE}`);
@@ -49,9 +50,14 @@ async function run(): Promise<number> {
   try {
     directory = await FileDirectory.open({ path: c.directory.path, checkIntervalMs: 60_000 });
     store = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
-    const r = await deliverMessage(store, directory, { mailHome: (u) => mailHome(c.storage.mailRoot, u.user) },
-      values.destination, process.stdin, values.mailbox);
-    if (r.fellBackToInbox) process.stderr.write(`deliver: folder ${JSON.stringify(values.mailbox)} not usable; delivered to INBOX\n`);
+    // The same path as LMTP: Sieve (global + the user's active script), folders, relay.
+    const log = (o: object, m: string) => process.stderr.write(`deliver: ${m} ${JSON.stringify(o, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);
+    const d = createDeliverer(c, store, directory, { info() {}, warn: log, error: log });
+    try {
+      await deliverFromStream(d.delivery, { recipient: values.destination, from: values.from ?? '', folder: values.mailbox, spoolDir: join(c.node.dataDir, 'spool') }, process.stdin);
+    } finally {
+      d.close();
+    }
     return EX.OK;
   } catch (e) {
     if (isMailError(e)) {

@@ -11,7 +11,7 @@ import type { MailConfig } from '../../libs/config/src/schema.js';
 import type { Directory } from '../../libs/directory/src/types.js';
 import { FileDirectory } from '../../libs/directory/src/file/file-directory.js';
 import { LdapDirectory, type LdapDirectoryConfig } from '../../libs/directory/src/ldap/index.js';
-import { AuthPenalty, CachingDirectory, createAuthRedis } from '../../libs/auth/src/index.js';
+import { AuthPenalty, CachingDirectory, createAuthRedis, flushShared, redisReady } from '../../libs/auth/src/index.js';
 
 export interface NodeDirectory {
   /** What the services use; reload() = SIGHUP (the users file is re-read; LDAP needs nothing). */
@@ -72,4 +72,25 @@ export async function openDirectory(c: MailConfig, logger: Logger, registry: Reg
       redis?.disconnect();
     },
   };
+}
+
+/** `mailnode auth-cache-flush [USER...]` (doveadm auth cache flush): both levels, every node. */
+export async function authCacheFlushCommand(c: MailConfig, users: string[]): Promise<number> {
+  if (c.auth.redisUrl === null) {
+    process.stderr.write('mailnode: auth.redisUrl is not set: there is no shared auth cache to flush (a local cache empties on restart)\n');
+    return 69; // EX_UNAVAILABLE
+  }
+  const r = createAuthRedis(c.auth.redisUrl, { commandTimeoutMs: 10_000 });
+  try {
+    await redisReady(r, 5_000);
+    const list = users.length ? users.map((u) => u.trim().toLowerCase()) : null;
+    const n = await flushShared(r, c.auth.redisPrefix, list);
+    process.stdout.write(`auth cache flushed (${list ? list.join(', ') : 'all users'}): ${n} shared entries removed; every node told to empty its local cache\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`mailnode: auth cache flush failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 75; // EX_TEMPFAIL
+  } finally {
+    r.disconnect();
+  }
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startSlapd, type Slapd } from '../../libs/testing/src/slapd.js';
 import { RawClient } from '../../libs/imap-server/src/testing.js';
-import { startService, type Service } from './testing.js';
+import { Attribute, Change } from 'ldapts';
+import { runMain, startService, type Service } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailnode-ldap-'));
 const PREFIX = `test:mailnode-ldap:${randomBytes(6).toString('hex')}:`;
@@ -95,6 +96,22 @@ log:
   const text = await metrics();
   assert.equal(ldapOps(text), before1, 'warm logins cost zero LDAP operations');
   assert.match(text, /mail_auth_cache_hits_total\{level="local",result="positive"\} 5/);
+
+  // A password changed in LDAP: the cached old one works until `mailnode auth-cache-flush` (doveadm auth cache flush).
+  const admin = await slapd.admin();
+  await admin.modify(`uid=alice,cn=users,${slapd.suffix}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: ['alice-new'] }) }));
+  await admin.unbind();
+  assert.match(await login(imapPort, 'alice@example.org', 'alicepw'), /^a OK/, 'cached within the positive TTL');
+  const flush = await runMain(['auth-cache-flush', '--config', configPath, 'alice@example.org'], '');
+  assert.equal(flush.code, 0, flush.stderr);
+  assert.match(flush.stdout, /auth cache flushed \(alice@example.org\)/);
+  let refused = '';
+  for (let i = 0; i < 50 && !refused.startsWith('a NO'); i++) {
+    refused = await login(imapPort, 'alice@example.org', 'alicepw');
+    if (!refused.startsWith('a NO')) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(refused, /^a NO \[AUTHENTICATIONFAILED\]/, 'old password refused after the flush reached the node');
+  assert.match(await login(imapPort, 'alice@example.org', 'alice-new'), /^a OK/);
 
   svc.child.kill('SIGUSR2');
   await svc.waitFor(/auth cache statistics/);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The embedded single-node mail service: config → directory, TLS, storage → IMAP + HTTP listeners. */
 import { loadConfig } from '../../libs/config/src/load.js';
-import { openDirectory } from './directory.js';
+import { openDirectory, authCacheFlushCommand } from './directory.js';
 import { loadTls, secureContext } from '../../libs/tls/src/index.js';
 import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
 import { USAGE, parseCli } from './args.js';
@@ -17,6 +17,7 @@ import { onShutdown } from './shutdown.js';
 import { startPop3 } from './pop3.js';
 import { startLmtp } from './lmtp.js';
 import { startManageSieve, startQuotaStatus, startQuotaWarnings } from './sieve-quota.js';
+import { createSaslAuthenticator, startSaslService } from './sasl.js';
 
 async function main(): Promise<number | null> {
   const args = parseCli(process.argv.slice(2));
@@ -31,6 +32,7 @@ async function main(): Promise<number | null> {
     return 78; // EX_CONFIG
   }
   if (args.command === 'check-config') { process.stdout.write('configuration ok\n'); return 0; }
+  if (args.command === 'auth-cache-flush') return authCacheFlushCommand(loaded.config, args.users ?? []);
   const c = loaded.config;
   // SIGHUP's default action kills the process; until the node runs, a SIGHUP (logrotate) is ignored.
   process.on('SIGHUP', () => process.stderr.write('SIGHUP during start ignored\n'));
@@ -47,7 +49,7 @@ async function main(): Promise<number | null> {
   // IMAP and LMTP get the store that checks quota warnings after each append.
   const warnings = startQuotaWarnings(c, plainStore, directory, logger);
   const store = warnings.store;
-  const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c) });
+  const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c), sasl: createSaslAuthenticator(c, directory) });
   const bound: Bound[] = [];
   let ready = false;
   const listen = async (name: 'imap' | 'imaps', port: number | null) => {
@@ -63,6 +65,8 @@ async function main(): Promise<number | null> {
   if (sieve.listener) bound.push(sieve.listener);
   const quotaStatus = await startQuotaStatus(c, directory, logger);
   if (quotaStatus.listener) bound.push(quotaStatus.listener);
+  const saslService = await startSaslService(c, directory, logger, metrics.registry);
+  if (saslService.listener) bound.push(saslService.listener);
   const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry });
   for (const l of pop3.listeners) { bound.push(l); metrics.listenerUp.set({ listener: l.name }, 1); }
   const http = c.http.port === null ? null : await startHttp({
@@ -77,7 +81,7 @@ async function main(): Promise<number | null> {
   process.removeAllListeners('SIGHUP');
   process.on('SIGHUP', () => { reloads = reloads.then(() => reload(node)).then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed')); });
   onShutdown(logger, () => [
-    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
+    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['sasl', () => saslService.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
   ], 30_000, () => { ready = false; });
   ready = true;
   process.stdout.write(banner(c, bound, tls, samplePassword, args.config));

@@ -59,6 +59,34 @@ function isUserRecord(v: unknown): v is UserRecord {
     && Array.isArray(u.forwards) && typeof u.disabled === 'boolean';
 }
 
+const flushChannel = (prefix: string) => `${prefix}auth:flush`;
+const indexKey = (prefix: string, user: string) => `${prefix}auth:u:${user}`;
+
+/**
+ * Empties the shared level for some users (or all) and tells every node to empty its local level
+ * (pub/sub). Used by CachingDirectory.flush and by `mailnode auth-cache-flush`. Returns the
+ * shared entries deleted. Throws when Redis fails (callers decide).
+ */
+export async function flushShared(r: Redis, prefix: string, users: readonly string[] | null): Promise<number> {
+  let n = 0;
+  if (users) {
+    for (const u of users) {
+      const keys = await r.smembers(indexKey(prefix, u));
+      if (keys.length) n += await r.del(...keys);
+      await r.del(indexKey(prefix, u));
+    }
+  } else {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}auth:[eu]:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) n += await r.del(...keys);
+    } while (cursor !== '0');
+  }
+  await r.publish(flushChannel(prefix), JSON.stringify({ users }));
+  return n;
+}
+
 export class CachingDirectory implements Directory {
   private readonly local: ExpiringLru<Cached>;
   private readonly secret: Buffer;
@@ -95,9 +123,9 @@ export class CachingDirectory implements Directory {
     this.ready = this.subscribe();
   }
 
-  private channel(): string { return `${this.prefix}auth:flush`; }
+  private channel(): string { return flushChannel(this.prefix); }
   private entryKey(h: string): string { return `${this.prefix}auth:e:${h}`; }
-  private indexKey(user: string): string { return `${this.prefix}auth:u:${user}`; }
+  private indexKey(user: string): string { return indexKey(this.prefix, user); }
 
   private async subscribe(): Promise<void> {
     if (!this.redis) return;
@@ -210,25 +238,7 @@ export class CachingDirectory implements Directory {
     const list = users ? users.map((u) => u.trim().toLowerCase()) : null;
     const n = this.flushLocal(list);
     const r = this.redis;
-    if (r) {
-      await soft(async () => {
-        if (list) {
-          for (const u of list) {
-            const keys = await r.smembers(this.indexKey(u));
-            if (keys.length) await r.del(...keys);
-            await r.del(this.indexKey(u));
-          }
-        } else {
-          let cursor = '0';
-          do {
-            const [next, keys] = await r.scan(cursor, 'MATCH', `${this.prefix}auth:[eu]:*`, 'COUNT', 500);
-            cursor = next;
-            if (keys.length) await r.del(...keys);
-          } while (cursor !== '0');
-        }
-        await r.publish(this.channel(), JSON.stringify({ users: list }));
-      }, null, this.redisError);
-    }
+    if (r) await soft(() => flushShared(r, this.prefix, list), 0, this.redisError);
     return n;
   }
 

@@ -203,3 +203,17 @@ test('RFC 5293 editheader changes the stored copy only', async () => {
   assert.doesNotMatch(m, /X-Remove/);
   assert.match(m, /\r\n\r\nHello\.\r\n$/);
 });
+
+test('deliver command path: stream in, mbox From_ line dropped, -m folder is the implicit keep, Sieve still runs', async () => {
+  const { deliverFromStream } = await import('./deliver-stream.js');
+  const { Readable } = await import('node:stream');
+  const spoolDir = join(root, 'spool-cmd');
+  await deliverFromStream(d, { recipient: 'erin@example.org', from: 'x@example.net', folder: 'Lists', spoolDir },
+    Readable.from([Buffer.from('From x@example.net Mon Jan  1 00:00:00 2026\nSubject: by lda\n\nbody\n')]));
+  const m = folder('erin@example.org', 'Lists').find((x) => x.includes('Subject: by lda'));
+  assert.ok(m, 'delivered into -m folder');
+  assert.match(m!, /^Return-Path: <x@example\.net>\r\n/);
+  assert.doesNotMatch(m!, /^From x@/m);
+  await assert.rejects(deliverFromStream(d, { recipient: 'nobody@example.org', from: '', spoolDir }, Readable.from([Buffer.from('x')])),
+    (e: unknown) => (e as { code?: string }).code === 'NOTFOUND');
+});

@@ -2,7 +2,7 @@
  * The message body of one transaction, written once as it arrives: in memory while small, in a
  * temp file (0600, unlinked after delivery) once it grows past LIMITS.lmtpSpoolMemoryBytes.
  */
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LIMITS } from '../../core/src/limits.js';
@@ -24,6 +24,7 @@ export class Spool {
     }
     if (!this.fh) {
       this.path = join(this.dir, `lmtp-${process.pid}-${randomBytes(8).toString('hex')}.eml`);
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       this.fh = await open(this.path, 'wx', 0o600);
       const head = Buffer.concat(this.parts);
       this.parts = [];

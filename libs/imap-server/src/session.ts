@@ -113,7 +113,9 @@ export class Session {
   }
 
   private preAuthCaps(): string[] {
-    return preAuthCapabilities(this.config, this.secure, this.host.tls() !== null);
+    // From sasl.trustedNetworks plaintext login is allowed without TLS: advertise it (no LOGINDISABLED).
+    const trusted = this.host.deps.sasl?.isTrusted(this.remoteAddress) ?? false;
+    return preAuthCapabilities(trusted ? { ...this.config, allowPlaintextAuth: true } : this.config, this.secure, this.host.tls() !== null);
   }
 
   private postAuthCaps(): string[] {

@@ -165,3 +165,25 @@ test('idle timeout: 421 4.4.2 and close', async () => {
     assert.ok(await c.closed());
   } finally { await s2.close(); }
 });
+
+test('a message above the in-memory spool size goes through a temp file, stored byte for byte, spool emptied after', async () => {
+  const spoolDir = join(root, 'spool-big');
+  const { smtpRelay } = await import('../../delivery/src/relay.js');
+  const relay = smtpRelay({ host: '127.0.0.1', port: sink.port, name: 't' });
+  const delivery = new Deliverer({ store, directory, relay, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger: silent });
+  const s2 = new LmtpServer({ delivery, logger: silent, config: { hostname: 't', maxMessageSize: 4_000_000, maxRecipients: 5, idleTimeoutMs: 60_000, spoolDir } });
+  const p = await s2.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const line = 'The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnopqrstuvwxyz\r\n';
+    const body = `Subject: big one\r\n\r\n${line.repeat(4000)}`; // ~340 KB
+    const c = await LmtpTestClient.open({ port: p });
+    c.write('LHLO x\r\nMAIL FROM:<s@example.net>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n');
+    assert.deepEqual((await c.replies(5)).map((x) => x.code), [250, 250, 250, 250, 354]);
+    c.write(body + '.\r\n');
+    assert.deepEqual((await c.replies(2)).map((x) => x.code), [250, 250]);
+    const got = inbox('bob@example.org').find((m) => m.includes('Subject: big one'))!;
+    assert.ok(got.endsWith(body), 'stored body is the sent body');
+    c.close();
+    assert.deepEqual(readdirSync(spoolDir), [], 'spool file removed');
+  } finally { await s2.close(); relay.close(); }
+});

@@ -19,11 +19,13 @@ const HEADER = 8;
 const MAX_RECORD = 4 * 1024 * 1024;
 /** Read-ahead window (bytes) for sequential reads of many records. */
 const WINDOW = 256 * 1024;
+const SCAN_EVERY_MS = 1000;
 
 export class StructureCache {
   readonly offsets = new Map<number, number>();
   /** File offset up to which records have been indexed into `offsets`. */
   scannedTo = 0;
+  private scannedAt = 0;
   /**
    * Read side: one descriptor kept open and a read-ahead window of the file, so a FETCH 1:*
    * (ENVELOPE) reads the cache in a few large reads instead of open/read/close per message.
@@ -50,6 +52,9 @@ export class StructureCache {
   async get(uid: number): Promise<MessageStructure | null> {
     let off = this.offsets.get(uid);
     if (off === undefined) {
+      // A miss parses the message (correct, only slower): at most one scan for others' appends
+      // per SCAN_EVERY_MS, not one per message of a FETCH 1:* over uncached mail.
+      if (Date.now() - this.scannedAt < SCAN_EVERY_MS) return null;
       await this.scan();
       off = this.offsets.get(uid);
       if (off === undefined) return null;
@@ -124,6 +129,7 @@ export class StructureCache {
 
   /** Indexes records appended since the last scan (by us or by other processes). */
   async scan(): Promise<void> {
+    this.scannedAt = Date.now();
     const fh = await this.reader(true);
     if (!fh) return;
     const size = (await fh.stat()).size;

@@ -7,18 +7,23 @@
  * Two guards keep one slow user from stalling every other session of the process:
  * - slices: callers `await yieldIfBusy()` between items; after SLICE_MS of sync work in one turn
  *   the event loop gets a turn (sockets of other sessions are served);
- * - slow storage: a single sync call slower than SLOW_CALL_MS (disk not cached, NFS) switches this
- *   process to the async API for a minute.
+ * - slow storage: a few sync calls slower than SLOW_CALL_MS within seconds (disk not cached, NFS)
+ *   switch this process to the async API for a minute.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { setImmediate as turn } from 'node:timers/promises';
 
 const SLICE_MS = 4;
-const SLOW_CALL_MS = 20;
+const SLOW_CALL_MS = 30;
+/** Slow calls within SLOW_SPAN_MS before switching (one slow call may just be a busy CPU). */
+const SLOW_HITS = 3;
+const SLOW_SPAN_MS = 10_000;
 const SLOW_BACKOFF_MS = 60_000;
 
 let sliceStart = 0;
 let slowUntil = 0;
+let slowHits = 0;
+let firstSlowAt = 0;
 
 /** Whether sync I/O is currently allowed (storage has been fast). */
 export function syncIo(): boolean {
@@ -31,7 +36,11 @@ function timed<T>(fn: () => T): T {
     return fn();
   } finally {
     const ms = performance.now() - t0;
-    if (ms > SLOW_CALL_MS) slowUntil = Date.now() + SLOW_BACKOFF_MS;
+    if (ms > SLOW_CALL_MS) {
+      const now = Date.now();
+      if (now - firstSlowAt > SLOW_SPAN_MS) { firstSlowAt = now; slowHits = 0; }
+      if (++slowHits >= SLOW_HITS) { slowUntil = now + SLOW_BACKOFF_MS; slowHits = 0; }
+    }
     if (sliceStart === 0) sliceStart = t0;
   }
 }

@@ -22,6 +22,8 @@ export interface Harness {
   root: string;
   certFile: string;
   cert: string;
+  directory: MemoryDirectory;
+  mailRoot: string;
   home(user: string): string;
   close(): Promise<void>;
 }
@@ -48,7 +50,7 @@ export async function startHarness(over: Partial<ManageSieveConfig> = {}, withTl
   });
   const port = await server.listen({ host: '127.0.0.1', port: 0 });
   return {
-    server, port, root, certFile, cert: pems.cert,
+    server, port, root, certFile, cert: pems.cert, directory, mailRoot,
     home: (u) => mailHome(mailRoot, u),
     async close() { await server.close(); await rm(root, { recursive: true, force: true }); },
   };

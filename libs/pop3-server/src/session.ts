@@ -97,7 +97,7 @@ export class Pop3Session {
     this.resetTimer();
     try {
       while (this.state !== 'closed' && !this.closed) {
-        let ev = this.receiver.next();
+        const ev = this.receiver.next();
         if (!ev) {
           this.flush();
           await this.drain();
@@ -107,7 +107,6 @@ export class Pop3Session {
         this.resetTimer();
         if (!this.corked && this.receiver.hasBuffered()) { this.socket.cork(); this.corked = true; }
         await this.handle(ev);
-        ev = null;
         if (this.socket.writableLength > LIMITS.outputHighWaterMark) { this.flush(); await this.drain(); }
       }
     } catch (e) {

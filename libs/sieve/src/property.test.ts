@@ -69,6 +69,24 @@ test('every corpus script parses and runs on both messages', async () => {
   }
 });
 
+test('random and mangled messages never make a run throw', async () => {
+  const scripts = CORPUS.map((s) => parseScript(s)).flatMap((p) => (p.ok ? [p.script] : []));
+  const headerLine = fc.tuple(
+    fc.constantFrom('From', 'To', 'Cc', 'Subject', 'Date', 'Received', 'Content-Type', 'Content-Transfer-Encoding', 'X-Spam-Flag', 'List-Id'),
+    fc.string({ unit: 'binary', maxLength: 60 }),
+  ).map(([k, v]) => `${k}: ${v}`);
+  const message = fc.oneof(
+    fc.tuple(fc.array(headerLine, { maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 200 })).map(([h, b]) => `${h.join('\r\n')}\r\n\r\n${b}`),
+    fc.record({ at: fc.nat(), cut: fc.nat({ max: 40 }), ins: fc.string({ unit: 'binary', maxLength: 10 }) })
+      .map(({ at, cut, ins }) => { const k = at % MULTIPART.length; return MULTIPART.slice(0, k) + ins + MULTIPART.slice(k + cut); }),
+  );
+  await fc.assert(fc.asyncProperty(message, fc.constantFrom(...scripts), async (m, script) => {
+    const r = await evaluate(script, context(m), { includeResolver: () => 'keep;' });
+    assert.equal(typeof r.ok, 'boolean');
+    assert.ok(r.ok || r.implicitKeep);
+  }), { numRuns: 1500 });
+});
+
 /** Reference :matches: a regex built from the glob (slow but obviously right for match/no match). */
 function refMatch(value: string, pattern: string): boolean {
   let re = '';

@@ -15,17 +15,19 @@ const PLAINTEXT_REFUSED: Reply = {
 };
 
 function plaintextRefused(s: Session): boolean {
-  return !s.secure && !s.config.allowPlaintextAuth;
+  const sasl = s.host.deps.sasl;
+  // Dovecot login_trusted_networks: plaintext without TLS is fine from trusted networks (sasl.trustedNetworks).
+  return !s.secure && !s.config.allowPlaintextAuth && !(sasl?.plaintextAllowed({ secure: s.secure, remoteIp: s.remoteAddress }) ?? false);
 }
 
 export async function login(s: Session, cmd: CmdOf<'LOGIN'>): Promise<Reply> {
   if (plaintextRefused(s)) return PLAINTEXT_REFUSED;
-  return finishLogin(s, cmd.username, cmd.password, Date.now());
+  return finishLogin(s, cmd.username, cmd.password, Date.now(), null);
 }
 
 export async function authenticate(s: Session, cmd: CmdOf<'AUTHENTICATE'>): Promise<Reply> {
   const started = Date.now();
-  const mech = createMechanism(cmd.mechanism);
+  const mech = s.host.deps.sasl ? s.host.deps.sasl.mechanism(cmd.mechanism) : createMechanism(cmd.mechanism);
   if (!mech) return { status: 'NO', text: 'Unsupported authentication mechanism.' };
   if (plaintextRefused(s)) return PLAINTEXT_REFUSED;
   let resp: Buffer | null = null;
@@ -42,7 +44,7 @@ export async function authenticate(s: Session, cmd: CmdOf<'AUTHENTICATE'>): Prom
       s.host.metrics.logins.inc({ result: 'fail' });
       return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed.' };
     }
-    if (r.kind === 'done') return finishLogin(s, r.authcid, r.password, started);
+    if (r.kind === 'done') return finishLogin(s, r.authcid, r.password, started, r.authzid);
     s.write(`+ ${r.challenge.toString('base64')}\r\n`);
     s.receiver.expectLine();
     const ev = await s.nextEvent();
@@ -68,11 +70,20 @@ async function failDelay(started: number): Promise<void> {
   if (left > 0) await new Promise((r) => setTimeout(r, left));
 }
 
-async function finishLogin(s: Session, loginName: string, password: string, started: number): Promise<Reply> {
-  const { directory, store } = s.host.deps;
+async function finishLogin(s: Session, loginName: string, password: string, started: number, authzid: string | null): Promise<Reply> {
+  const { directory, store, sasl } = s.host.deps;
+  const ctx = { service: 'imap', remoteIp: s.remoteAddress, secure: s.secure };
   let user;
   try {
-    user = await directory.authenticate(loginName, password, { service: 'imap', remoteIp: s.remoteAddress, secure: s.secure });
+    if (sasl) {
+      // Master users ("user*master", PLAIN authzid) only from sasl.masterNetworks; never as a nonexistent user.
+      const out = await sasl.login(loginName, password, authzid, ctx);
+      user = out.ok ? out.user : null;
+      if (out.ok && out.master) s.log.info({ user: out.user.user, master: out.master }, 'master user login');
+      if (!out.ok && out.why !== 'credentials') s.log.info({ why: out.why }, 'master user login refused');
+    } else {
+      user = await directory.authenticate(loginName, password, ctx);
+    }
   } catch (e) {
     s.log.warn({ err: e }, 'directory unavailable');
     s.host.metrics.logins.inc({ result: 'temp' });

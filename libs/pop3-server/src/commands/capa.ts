@@ -28,7 +28,7 @@ export async function capa(s: Pop3Session): Promise<boolean> {
 export function greeting(s: Pop3Session): string {
   if (s.host.deps.apopSecret) {
     s.apopTimestamp = `<${randomBytes(8).toString('hex')}.${Date.now()}@${s.config.hostname}>`;
-    return ok(`Dovecot-compatible POP3 ready. ${s.apopTimestamp}`);
+    return ok(`POP3 ready. ${s.apopTimestamp}`);
   }
-  return ok('Dovecot-compatible POP3 ready.');
+  return ok('POP3 ready.');
 }
