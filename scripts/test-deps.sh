@@ -6,6 +6,7 @@ need=()
 command -v mbsync      >/dev/null 2>&1 || need+=(isync)
 command -v fetchmail   >/dev/null 2>&1 || need+=(fetchmail)
 command -v dovecot     >/dev/null 2>&1 || need+=(dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve dovecot-managesieved)
+[ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)   # POP3 differential test and benchmark
 command -v slapd       >/dev/null 2>&1 || need+=(slapd)
 command -v ldapsearch  >/dev/null 2>&1 || need+=(ldap-utils)
 command -v swaks       >/dev/null 2>&1 || need+=(swaks)

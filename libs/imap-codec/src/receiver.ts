@@ -165,6 +165,28 @@ export class ImapReceiver {
     this.state = { k: 'line' };
   }
 
+  /**
+   * Hands over every byte pushed but not yet consumed, in order, and stops the receiver: a login
+   * proxy switching to relaying after a successful login passes commands the client pipelined
+   * behind LOGIN on to the backend unparsed.
+   */
+  takeUnread(): Buffer[] {
+    const rest: Buffer[] = [...this.lineParts];
+    for (let i = this.qi; i < this.q.length; i++) {
+      const b = this.q[i]!;
+      const piece = i === this.qi ? b.subarray(this.off) : b;
+      if (piece.length) rest.push(piece);
+    }
+    this.state = { k: 'dead' };
+    this.cmd = null;
+    this.q = [];
+    this.qi = 0;
+    this.off = 0;
+    this.lineParts = [];
+    this.lineLen = 0;
+    return rest;
+  }
+
   /** The next event, or null when more input is needed (or a literal awaits the server's decision). */
   next(): ReceiverEvent | null {
     try {

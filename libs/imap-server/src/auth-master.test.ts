@@ -1,5 +1,6 @@
 // IMAP with the shared SASL policy (deps.sasl): plaintext from trusted networks without TLS, and
 // master-user login for proxies (issue 3 SASL, issue 6) only from the master networks.
+// "user*master" is sent quoted: * is an atom-special (RFC 3501 §9).
 // Source addresses 127.0.0.1/.2/.3 (all loopback on Linux) stand for three kinds of client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,10 +56,14 @@ after(async () => {
 });
 
 async function connectFrom(localAddress: string, implicitTls = false): Promise<{ c: RawClient; greeting: string }> {
-  const sock = implicitTls
-    ? tls.connect({ host: '127.0.0.1', port: tlsPort, localAddress, servername: 'localhost', rejectUnauthorized: false })
-    : net.connect({ host: '127.0.0.1', port, localAddress });
-  await new Promise<void>((resolve, reject) => { sock.once(implicitTls ? 'secureConnect' : 'connect', () => resolve()); sock.once('error', reject); });
+  const raw = net.connect({ host: '127.0.0.1', port: implicitTls ? tlsPort : port, localAddress });
+  await new Promise<void>((resolve, reject) => { raw.once('connect', () => resolve()); raw.once('error', reject); });
+  let sock: net.Socket = raw;
+  if (implicitTls) {
+    const t = tls.connect({ socket: raw, servername: 'localhost', rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => { t.once('secureConnect', () => resolve()); t.once('error', reject); });
+    sock = t;
+  }
   const c = new RawClient(sock);
   return { c, greeting: await c.line() };
 }
@@ -68,7 +73,7 @@ test('untrusted network without TLS: LOGINDISABLED and PRIVACYREQUIRED (RFC 3501
   const { c, greeting } = await connectFrom(UNTRUSTED);
   assert.match(greeting, /LOGINDISABLED/);
   assert.match((await c.cmd('a', 'LOGIN alice@example.org alicepw')).at(-1)!, /^a NO \[PRIVACYREQUIRED\]/);
-  assert.match((await c.cmd('b', 'LOGIN alice@example.org*proxy masterpw')).at(-1)!, /^b NO \[PRIVACYREQUIRED\]/);
+  assert.match((await c.cmd('b', 'LOGIN "alice@example.org*proxy" masterpw')).at(-1)!, /^b NO \[PRIVACYREQUIRED\]/);
   c.close();
 });
 
@@ -82,7 +87,7 @@ test('trusted network: plaintext LOGIN without TLS works and is advertised', asy
 
 test('master user "user*master" and PLAIN authzid from the proxy network log in as the user', async () => {
   const { c } = await connectFrom(PROXY);
-  assert.match((await c.cmd('a', 'LOGIN bob@example.org*proxy masterpw')).at(-1)!, /^a OK /);
+  assert.match((await c.cmd('a', 'LOGIN "bob@example.org*proxy" masterpw')).at(-1)!, /^a OK /);
   assert.match((await c.cmd('b', 'SELECT INBOX')).at(-1)!, /^b OK /);
   assert.ok(existsSync(join(dir, 'example.org', 'bob')), 'the session is bob\'s: his mail home was opened');
   assert.ok(!existsSync(join(dir, 'example.org', 'proxy')));
@@ -95,16 +100,16 @@ test('master user "user*master" and PLAIN authzid from the proxy network log in 
 
 test('master user refused from a trusted non-proxy network, over TLS from outside, with a wrong password, and for nonexistent users', async () => {
   const t = (await connectFrom(TRUSTED)).c;
-  assert.match((await t.cmd('a', 'LOGIN alice@example.org*proxy masterpw')).at(-1)!, /^a NO \[AUTHENTICATIONFAILED\]/);
+  assert.match((await t.cmd('a', 'LOGIN "alice@example.org*proxy" masterpw')).at(-1)!, /^a NO \[AUTHENTICATIONFAILED\]/);
   assert.match((await t.cmd('b', `AUTHENTICATE PLAIN ${b64('alice@example.org\0proxy\0masterpw')}`)).at(-1)!, /^b NO \[AUTHENTICATIONFAILED\]/);
   t.close();
   const s = (await connectFrom(UNTRUSTED, true)).c;
-  assert.match((await s.cmd('a', 'LOGIN alice@example.org*proxy masterpw')).at(-1)!, /^a NO \[AUTHENTICATIONFAILED\]/);
+  assert.match((await s.cmd('a', 'LOGIN "alice@example.org*proxy" masterpw')).at(-1)!, /^a NO \[AUTHENTICATIONFAILED\]/);
   assert.match((await s.cmd('b', 'LOGIN alice@example.org alicepw')).at(-1)!, /^b OK /, 'an ordinary login over TLS still works');
   s.close();
   const p = (await connectFrom(PROXY)).c;
-  assert.match((await p.cmd('a', 'LOGIN ghost@example.org*proxy masterpw')).at(-1)!, /^a NO \[AUTHENTICATIONFAILED\]/);
-  assert.match((await p.cmd('b', 'LOGIN alice@example.org*proxy alicepw')).at(-1)!, /^b NO \[AUTHENTICATIONFAILED\]/);
+  assert.match((await p.cmd('a', 'LOGIN "ghost@example.org*proxy" masterpw')).at(-1)!, /^a NO \[AUTHENTICATIONFAILED\]/);
+  assert.match((await p.cmd('b', 'LOGIN "alice@example.org*proxy" alicepw')).at(-1)!, /^b NO \[AUTHENTICATIONFAILED\]/);
   assert.match((await p.cmd('c', `AUTHENTICATE PLAIN ${b64('ghost@example.org\0proxy\0masterpw')}`)).at(-1)!, /^c NO \[AUTHENTICATIONFAILED\]/);
   assert.ok(!existsSync(join(dir, 'example.org', 'ghost')));
   p.close();

@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -27,6 +28,7 @@ const DOMAIN = 'example.org';
 
 before(async () => {
   if (!dovecotVersion()) throw new Error('dovecot is not installed: apt-get install dovecot-imapd dovecot-pop3d (scripts/test-deps.sh)');
+  if (!existsSync('/usr/lib/dovecot/pop3')) throw new Error('dovecot-pop3d is not installed: apt-get install dovecot-pop3d (scripts/test-deps.sh)');
   dir = await mkdtemp(join(tmpdir(), 'pop3-diff-'));
   await chmod(dir, 0o755); // Dovecot's auth and mail processes (dovecot, nobody) must reach their files
   const root = join(dir, 'mail');

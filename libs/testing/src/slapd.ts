@@ -33,11 +33,15 @@ export interface SlapdOptions {
   /** LDIF text of the entries; default deploy/ldap/sample.ldif. */
   ldif?: string;
   port?: number;
+  /** PEM certificate and key: slapd also listens with ldaps:// on a second port and offers StartTLS. */
+  tls?: { cert: string; key: string };
 }
 
 export interface Slapd {
   readonly url: string;
   readonly port: number;
+  /** ldaps:// URL when started with tls, else null. */
+  readonly ldapsUrl: string | null;
   readonly suffix: string;
   readonly adminDn: string;
   readonly dir: string;
@@ -63,21 +67,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function run(cmd: string, args: string[], input?: string): Promise<void> {
+function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
     p.once('error', reject);
     p.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`)));
-    p.stdin.end(input ?? '');
   });
 }
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function configLdif(dir: string, suffix: string, schema: string): string {
+function configLdif(dir: string, suffix: string, schema: string, tls: boolean): string {
   // slappasswd is not needed: a cleartext olcRootPW works for simple binds.
   return `dn: cn=config
 objectClass: olcGlobal
@@ -85,7 +88,7 @@ cn: config
 olcPidFile: ${dir}/slapd.pid
 olcArgsFile: ${dir}/slapd.args
 olcLogLevel: none
-
+${tls ? `olcTLSCertificateFile: ${dir}/cert.pem\nolcTLSCertificateKeyFile: ${dir}/key.pem\n` : ''}
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
 cn: module{0}
@@ -141,7 +144,12 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
   const port = opts.port ?? await freePort();
   const url = `ldap://127.0.0.1:${port}`;
   await run('mkdir', ['-p', join(dir, 'slapd.d'), join(dir, 'data')]);
-  await writeFile(join(dir, 'config.ldif'), configLdif(dir, suffix, join(root, 'deploy', 'ldap', 'univention-mail.ldif')));
+  const tlsPort = opts.tls ? await freePort() : null;
+  if (opts.tls) {
+    await writeFile(join(dir, 'cert.pem'), opts.tls.cert);
+    await writeFile(join(dir, 'key.pem'), opts.tls.key, { mode: 0o600 });
+  }
+  await writeFile(join(dir, 'config.ldif'), configLdif(dir, suffix, join(root, 'deploy', 'ldap', 'univention-mail.ldif'), opts.tls !== undefined));
   await run(SLAPADD_BIN, ['-n0', '-F', join(dir, 'slapd.d'), '-l', join(dir, 'config.ldif'), '-q']);
   await writeFile(join(dir, 'data.ldif'), ldif);
   await run(SLAPADD_BIN, ['-b', suffix, '-F', join(dir, 'slapd.d'), '-l', join(dir, 'data.ldif'), '-q']);
@@ -149,11 +157,12 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
   let pid: number | null = null;
   const self: Slapd = {
     url, port, suffix, dir, adminDn: `cn=admin,${suffix}`,
+    ldapsUrl: tlsPort === null ? null : `ldaps://127.0.0.1:${tlsPort}`,
     pid: () => pid,
     async start() {
       if (pid !== null) return;
       // slapd forks and returns once it listens; its PID is in the pid file.
-      await run(SLAPD_BIN, ['-F', join(dir, 'slapd.d'), '-h', `${url}/`]);
+      await run(SLAPD_BIN, ['-F', join(dir, 'slapd.d'), '-h', tlsPort === null ? `${url}/` : `${url}/ ldaps://127.0.0.1:${tlsPort}/`]);
       for (let i = 0; i < 100; i++) {
         const text = await readFile(join(dir, 'slapd.pid'), 'utf8').catch(() => '');
         if (/^\d+/.test(text)) { pid = Number.parseInt(text, 10); break; }

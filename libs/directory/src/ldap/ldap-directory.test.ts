@@ -9,6 +9,7 @@ import { startSlapd, freePort, type Slapd } from '../../../testing/src/slapd.js'
 import { isMailError } from '../../../core/src/errors.js';
 import { LdapDirectory, type LdapDirectoryOptions } from './index.js';
 import { shaCryptHash } from '../file/sha-crypt.js';
+import { testCert } from '../../../imap-server/src/testing.js';
 
 let slapd: Slapd;
 const dirs: LdapDirectory[] = [];
@@ -136,4 +137,20 @@ test('slapd stopped mid-use: TEMP; started again: the pool reconnects by itself'
     await slapd.start();
   }
   assert.equal((await d.authenticate('alice@example.org', 'alicepw'))?.user, 'alice@example.org');
+});
+
+test('ldaps:// and StartTLS: logins over TLS, the server certificate checked against the given CA', async () => {
+  const { cert, key } = await testCert();
+  const tlsSlapd = await startSlapd({ tls: { cert, key } });
+  try {
+    const ldaps = dir({ uris: [tlsSlapd.ldapsUrl!], base: tlsSlapd.suffix, tls: { ca: [cert], servername: 'localhost' } });
+    assert.equal((await ldaps.authenticate('alice@example.org', 'alicepw'))?.user, 'alice@example.org');
+    const startTls = dir({ uris: [tlsSlapd.url], base: tlsSlapd.suffix, startTls: true, tls: { ca: [cert], servername: 'localhost' } });
+    assert.equal((await startTls.authenticate('alice@example.org', 'alicepw'))?.user, 'alice@example.org');
+    assert.equal(await startTls.authenticate('alice@example.org', 'nope'), null);
+    const untrusted = dir({ uris: [tlsSlapd.ldapsUrl!], base: tlsSlapd.suffix, connectTimeoutMs: 1000 });
+    await assert.rejects(untrusted.authenticate('alice@example.org', 'alicepw'), (e) => isMailError(e) && e.code === 'TEMP', 'unknown CA: no login');
+  } finally {
+    await tlsSlapd.close();
+  }
 });

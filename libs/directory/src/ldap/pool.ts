@@ -116,11 +116,15 @@ export class LdapPool {
     let last: unknown;
     for (let i = 0; i < uris.length; i++) {
       const idx = (this.preferred + i) % uris.length;
+      const url = uris[idx]!;
+      const ldaps = /^ldaps:/i.test(url);
+      // ldapts speaks TLS from the first byte whenever tlsOptions are given, even for ldap://, and
+      // startTLS() stores the socket in the options it gets: fresh copies, only where they belong.
       const c = new Client({
-        url: uris[idx]!, timeout: this.opts.timeoutMs, connectTimeout: this.opts.connectTimeoutMs, tlsOptions: this.opts.tls,
+        url, timeout: this.opts.timeoutMs, connectTimeout: this.opts.connectTimeoutMs, tlsOptions: ldaps ? { ...this.opts.tls } : undefined,
       });
       try {
-        if (this.opts.startTls) await c.startTLS(this.opts.tls ?? {});
+        if (this.opts.startTls && !ldaps) await c.startTLS({ ...this.opts.tls });
         this.opts.onOperation?.('bind');
         await c.bind(this.opts.bindDn ?? '', this.opts.bindPassword ?? '');
         this.preferred = idx;

@@ -85,6 +85,16 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
   // so file I/O overlaps instead of costing one thread-pool round trip after another; output
   // stays in order. Metadata-only FETCHes (FLAGS, UID, sizes) need no look-ahead.
   const ahead = structureNeeded || items.some((a) => a.kind.startsWith('rfc822') || a.kind === 'body-section') ? LIMITS.imapFetchLookahead : 1;
+  if (ahead === 1 && items.every((a) => META_ITEMS.has(a.kind))) {
+    // Metadata only (FLAGS, UID, sizes, dates): one synchronous pass, no promise per message.
+    for (let k = 0; k < targets.length; k++) {
+      if ((k + 1) % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+      if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
+      const t = targets[k]!;
+      s.write(metaLine(t, items, s.view!.recent.has(t.entry.uid), seenChanged.has(t.entry.uid)));
+    }
+    return;
+  }
   type Rendered = { pieces: Piece[] } | { err: unknown };
   const start = (t: Target): Promise<Rendered> =>
     render(s, t, items, structureNeeded, seenChanged.has(t.entry.uid)).then((pieces) => ({ pieces }), (err: unknown) => ({ err }));
@@ -118,6 +128,28 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
     await discard();
   }
   if (expungedSeen) return { status: 'NO', code: 'EXPUNGEISSUED', text: 'Some of the requested messages no longer exist' };
+}
+
+const META_ITEMS = new Set<FetchAtt['kind']>(['uid', 'flags', 'internaldate', 'rfc822.size', 'modseq']);
+
+/** One FETCH response for metadata-only items (same order and format as render()). */
+function metaLine(t: Target, items: FetchAtt[], recent: boolean, seenChanged: boolean): string {
+  const rec = t.entry.rec;
+  let acc = `* ${t.seq} FETCH (`;
+  let flagsSent = false;
+  for (let k = 0; k < items.length; k++) {
+    if (k > 0) acc += ' ';
+    switch (items[k]!.kind) {
+      case 'uid': acc += `UID ${t.entry.uid}`; break;
+      case 'flags': acc += `FLAGS ${formatFlags(rec.flags, recent)}`; flagsSent = true; break;
+      case 'internaldate': acc += `INTERNALDATE ${formatInternalDate(rec.internalDate)}`; break;
+      case 'rfc822.size': acc += `RFC822.SIZE ${rec.size}`; break;
+      case 'modseq': acc += `MODSEQ (${rec.modseq})`; break;
+      default: break;
+    }
+  }
+  if (seenChanged && !flagsSent) acc += `${items.length ? ' ' : ''}FLAGS ${formatFlags(rec.flags, recent)}`;
+  return acc + ')\r\n';
 }
 
 /** Writes exactly `length` bytes: a file that shrank or grew must not desynchronise the protocol. */

@@ -1,0 +1,64 @@
+// The node starts the Dovecot-compatible auth service from the `sasl` section (TCP and the UNIX
+// socket under dataDir) and gives IMAP the same policy (trusted networks, master users).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from '../../libs/directory/src/file/password.js';
+import { RawAuthClient, b64 } from '../../libs/dovecot-auth/src/testing.js';
+import { RawClient } from '../../libs/imap-server/src/testing.js';
+import { startService } from './testing.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mailnode-sasl-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(join(dir, 'users.yaml'), `users:
+  alice@example.org:
+    password: "${hashPassword('alicepw')}"
+`);
+writeFileSync(join(dir, 'mailnode.yaml'), `node: { hostname: sasl.test, dataDir: data }
+directory: { path: users.yaml }
+storage: { fsync: false }
+imap: { host: 127.0.0.1, port: 0, tlsPort: null }
+pop3: { host: 127.0.0.1, port: null, tlsPort: null }
+lmtp: { port: null, socket: false }
+managesieve: { port: null }
+quotaStatus: { port: null }
+http: { port: null }
+sasl:
+  host: 127.0.0.1
+  port: 0
+  trustedNetworks: [127.0.0.0/8]
+  masterUsers: { proxy: "${hashPassword('masterpw')}" }
+  masterNetworks: [127.0.0.1/32]
+`);
+
+test('mailnode serves the auth protocol on sasl.port and <dataDir>/auth-client.sock; IMAP takes master logins from masterNetworks', async () => {
+  const svc = startService(['--config', join(dir, 'mailnode.yaml')]);
+  try {
+    const port = Number((await svc.waitFor(/^listening sasl 127\.0\.0\.1:(\d+)$/m))[1]);
+    const imapPort = Number((await svc.waitFor(/^listening imap 127\.0\.0\.1:(\d+)$/m, 5000).catch(() => null))?.[1] ?? 0)
+      || Number(/^listening imap 127\.0\.0\.1:(\d+)$/m.exec(svc.stdout())![1]);
+    await svc.waitFor(/ready/);
+    const sock = join(dir, 'data', 'auth-client.sock');
+    for (const to of [{ port }, { path: sock }]) {
+      const c = await RawAuthClient.connect(to);
+      await c.handshake();
+      c.send(`AUTH\t1\tPLAIN\tservice=smtp\trip=127.0.0.1\tresp=${b64('\0alice@example.org\0alicepw')}\n`);
+      assert.deepEqual(await c.next(), { type: 'OK', id: 1, params: [{ key: 'user', value: 'alice@example.org' }] });
+      c.send(`AUTH\t2\tPLAIN\tservice=smtp\trip=127.0.0.1\tresp=${b64('\0alice@example.org*proxy\0masterpw')}\n`);
+      assert.deepEqual(await c.next(), { type: 'OK', id: 2, params: [{ key: 'user', value: 'alice@example.org' }] });
+      c.send(`AUTH\t3\tPLAIN\tservice=smtp\trip=127.0.0.9\tresp=${b64('\0alice@example.org*proxy\0masterpw')}\n`);
+      assert.equal((await c.next())?.type, 'FAIL', 'master login from outside masterNetworks');
+      c.end();
+    }
+    const imap = await RawClient.connect(imapPort);
+    assert.doesNotMatch(await imap.line(), /LOGINDISABLED/, '127.0.0.1 is in sasl.trustedNetworks');
+    assert.match((await imap.cmd('a', 'LOGIN "alice@example.org*proxy" masterpw')).at(-1)!, /^a OK /);
+    imap.close();
+  } finally {
+    svc.child.kill('SIGTERM');
+    await svc.exited;
+  }
+  assert.ok(!existsSync(join(dir, 'data', 'auth-client.sock')), 'the socket is removed on stop');
+});
