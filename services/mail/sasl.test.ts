@@ -36,10 +36,11 @@ sasl:
 test('mailnode serves the auth protocol on sasl.port and <dataDir>/auth-client.sock; IMAP takes master logins from masterNetworks', async () => {
   const svc = startService(['--config', join(dir, 'mailnode.yaml')]);
   try {
-    const port = Number((await svc.waitFor(/^listening sasl 127\.0\.0\.1:(\d+)$/m))[1]);
-    const imapPort = Number((await svc.waitFor(/^listening imap 127\.0\.0\.1:(\d+)$/m, 5000).catch(() => null))?.[1] ?? 0)
-      || Number(/^listening imap 127\.0\.0\.1:(\d+)$/m.exec(svc.stdout())![1]);
-    await svc.waitFor(/ready/);
+    await svc.waitFor(/^mail node sasl\.test ready/m);
+    const listening = (name: string) => Number(new RegExp(`^listening ${name} 127\\.0\\.0\\.1:(\\d+)$`, 'm').exec(svc.stdout())?.[1]);
+    const port = listening('sasl');
+    const imapPort = listening('imap');
+    assert.ok(port > 0 && imapPort > 0, svc.stdout());
     const sock = join(dir, 'data', 'auth-client.sock');
     for (const to of [{ port }, { path: sock }]) {
       const c = await RawAuthClient.connect(to);

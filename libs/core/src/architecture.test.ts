@@ -12,7 +12,7 @@ function projectRoot(): string {
   return d;
 }
 
-const PURE_LIBS = ['core', 'imap-codec', 'mime', 'sasl', 'sieve', 'pop3-codec', 'lmtp-codec', 'managesieve-codec', 'lmtp-codec', 'routing'];
+const PURE_LIBS = ['core', 'imap-codec', 'mime', 'sasl', 'sieve', 'pop3-codec', 'lmtp-codec', 'managesieve-codec', 'routing'];
 const FORBIDDEN = /from\s+['"](node:)?(net|tls|fs|fs\/promises|child_process|dgram|http|https|dns|timers|worker_threads)['"]|from\s+['"](ioredis|bullmq|ldapts|undici|pino|prom-client)['"]/;
 
 function sources(dir: string): string[] {

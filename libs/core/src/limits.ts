@@ -56,6 +56,12 @@ export const LIMITS = {
   /** SEARCH: messages whose content is read ahead of the one being matched (overlapping I/O). */
   imapSearchLookahead: 8,
   /**
+   * A folder's disk check (stat, and a rescan when something changed) this recent is reused by
+   * the sync at the end of each IMAP command and by writes: bounds how late another process's
+   * change shows up (IDLE still reports within a second); this process's changes are seen at once.
+   */
+  maildirSyncMaxStaleMs: 250,
+  /**
    * POP3 command line, octets with CRLF. RFC 2449 §4 says 255, but an AUTH PLAIN initial response
    * (RFC 5034 §4) and its continuation lines can be longer; Dovecot allows lines far above 255.
    */

@@ -217,3 +217,13 @@ test('deliver command path: stream in, mbox From_ line dropped, -m folder is the
   await assert.rejects(deliverFromStream(d, { recipient: 'nobody@example.org', from: '', spoolDir }, Readable.from([Buffer.from('x')])),
     (e: unknown) => (e as { code?: string }).code === 'NOTFOUND');
 });
+
+test('a forward that comes back (Delivered-To already ours) is a loop: refused, not relayed again', async () => {
+  const n = sink.messages.length;
+  const looped = bufferSource(Buffer.from('Delivered-To: carol@example.org\r\nSubject: loop\r\n\r\nx\r\n'));
+  const [o] = await deliver(['carol@example.org'], looped);
+  assert.equal(o!.ok, false);
+  assert.equal(o!.code, 'LIMIT');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sink.messages.length, n);
+});

@@ -114,7 +114,11 @@ export class Deliverer {
         this.log.warn({ id: env.id, rcpt: r.rcpt, user: t.user.user, code: err.code, err: err.cause ?? err }, 'delivery failed');
       }
     }
-    if (r.relay.length) {
+    if (r.relay.length && (await alreadyDeliveredTo(src, r.rcpt))) {
+      // Our own Delivered-To on the incoming copy: a forward led back here (RFC 5321 §6.3 loop).
+      errors.push(new MailError('LIMIT', 'Mail forwarding loop'));
+      this.log.warn({ id: env.id, rcpt: r.rcpt }, 'forwarding loop: Delivered-To already present');
+    } else if (r.relay.length) {
       try {
         await this.deps.relay.send({ from: env.from, to: [...r.relay] },
           concat([Buffer.from(`Delivered-To: ${r.rcpt.replace(/[\r\n]/g, '')}\r\n`)], src, null));
@@ -140,6 +144,7 @@ export class Deliverer {
       const auto = this.deps.autoMailboxes ?? {};
       if (!this.autoDone.has(t.user.user)) {
         await ensureAutoMailboxes(account, auto);
+        if (this.autoDone.size >= 100_000) this.autoDone.clear(); // bounded; a repeat costs a few stats
         this.autoDone.add(t.user.user);
       }
       const plan = await this.plan(env, t, home, src, account, env.defaultMailbox ?? 'INBOX');
@@ -285,6 +290,11 @@ function merge(results: SieveResult[], keepMailbox: string): Plan & { rejectE: b
   }
   if (implicitKeep && !plan.rejects.length) addStore(keepMailbox, keepFlags);
   return plan;
+}
+
+async function alreadyDeliveredTo(src: MessageSource, rcpt: string): Promise<boolean> {
+  const want = rcpt.toLowerCase();
+  return (await sieveMessage(src)).header('delivered-to').some((v) => v.trim().toLowerCase() === want);
 }
 
 /** prefix + (edited header + body | whole message), pulled chunk by chunk. */

@@ -360,7 +360,7 @@ export class Session {
   async syncView(allowExpunge: boolean): Promise<void> {
     if (!this.mailbox || !this.view) return;
     this.changed = false;
-    const snap = await this.mailbox.sync();
+    const snap = await this.mailbox.sync({ maxStaleMs: LIMITS.maildirSyncMaxStaleMs });
     const lines = this.view.apply(snap, allowExpunge);
     if (this.view.invalid) {
       this.write('* BYE Mailbox UIDVALIDITY changed; reconnect.\r\n');

@@ -30,7 +30,15 @@ export class MailboxView {
   /** Include MODSEQ in unsolicited FETCH responses (CONDSTORE enabled, RFC 7162 §3.2). */
   condstore = false;
 
+  /** The snapshot arrays last applied: the store replaces (never mutates) them on change, so the same reference means nothing to diff. */
+  private lastMessages: readonly MessageRecord[] | null = null;
+  private lastRecent: ReadonlySet<number> | null = null;
+  /** Entries marked expunged whose EXPUNGE is still to be sent. */
+  private pendingExpunged = 0;
+
   constructor(snap: MailboxSnapshot) {
+    this.lastMessages = snap.messages;
+    this.lastRecent = snap.recent;
     this.uidValidity = snap.uidValidity;
     this.uidNext = snap.uidNext;
     this.highestModseq = snap.highestModseq;
@@ -85,6 +93,16 @@ export class MailboxView {
       this.invalid = true;
       return out;
     }
+    if (snap.messages === this.lastMessages && snap.recent === this.lastRecent) {
+      // Nothing changed in the store since the last apply (a 100,000-message view is not re-diffed per command).
+      if (allowExpunge) out.push(...this.flushExpunges());
+      this.uidNext = snap.uidNext;
+      if (snap.highestModseq > this.highestModseq) this.highestModseq = snap.highestModseq;
+      this.keywords = snap.keywords;
+      return out;
+    }
+    this.lastMessages = snap.messages;
+    this.lastRecent = snap.recent;
     const current = new Map<number, MessageRecord>();
     for (const r of snap.messages) current.set(r.uid, r);
 
@@ -93,7 +111,7 @@ export class MailboxView {
       const e = this.entries[i]!;
       if (e.expunged) continue;
       const r = current.get(e.uid);
-      if (!r) { e.expunged = true; continue; }
+      if (!r) { e.expunged = true; this.pendingExpunged++; continue; }
       if (r.modseq !== e.rec.modseq || !sameFlags(r.flags, e.rec.flags)) {
         const changed = !sameFlags(r.flags, e.rec.flags);
         e.rec = r;
@@ -128,14 +146,17 @@ export class MailboxView {
   /** Sends pending EXPUNGEs (highest sequence number first, so earlier numbers stay valid). */
   flushExpunges(): string[] {
     const out: string[] = [];
+    if (this.pendingExpunged === 0) return out;
+    this.pendingExpunged = 0;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
       if (!e.expunged) continue;
       out.push(`* ${i + 1} EXPUNGE\r\n`);
-      this.entries.splice(i, 1);
       this.byUid.delete(e.uid);
       this.recent.delete(e.uid);
     }
+    // One pass instead of a splice per message (O(n) for a mass expunge).
+    if (out.length) this.entries = this.entries.filter((e) => !e.expunged);
     return out;
   }
 
@@ -143,7 +164,7 @@ export class MailboxView {
   markExpunged(uids: readonly number[]): void {
     for (const u of uids) {
       const e = this.byUid.get(u);
-      if (e) e.expunged = true;
+      if (e && !e.expunged) { e.expunged = true; this.pendingExpunged++; }
     }
   }
 

@@ -136,6 +136,12 @@ export class FolderState {
   private ulHeader = '';
   private flagCache = new Map<string, string[]>();
   private loaded = false;
+  /** When the disk was last checked (see sync's maxStaleMs). */
+  private checkedAt = 0;
+  /** Records in new/ (kept by setRecs): \Recent bookkeeping has nothing to do when 0. */
+  private inNewCount = 0;
+  /** Bumped whenever \Recent claims or candidates change (handles cache their recent sets by it). */
+  recentVersion = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private indexDirty = false;
@@ -181,13 +187,21 @@ export class FolderState {
     });
   }
 
-  sync(force = false): Promise<boolean> {
-    return this.mutex.run(() => this.syncLocked(force));
+  /**
+   * `maxStaleMs` > 0: skip the disk check when one ran that recently. Changes made through this
+   * process are in memory at once anyway; this only bounds how late another process's change is
+   * seen, and saves the stats and rescans of a folder busy with its own changes.
+   */
+  sync(force = false, maxStaleMs = 0): Promise<boolean> {
+    if (!force && maxStaleMs > 0 && this.loaded && Date.now() - this.checkedAt < maxStaleMs) return Promise.resolve(false);
+    return this.mutex.run(() => this.syncLocked(force, maxStaleMs));
   }
 
   /** Brings the shared state up to date. Stat only unless something changed. Returns whether anything changed. */
-  async syncLocked(force = false): Promise<boolean> {
+  async syncLocked(force = false, maxStaleMs = 0): Promise<boolean> {
     if (this.gone) return false;
+    if (!force && maxStaleMs > 0 && Date.now() - this.checkedAt < maxStaleMs) return false;
+    this.checkedAt = Date.now();
     const [sn, sc, su, sk] = await Promise.all([
       statOrNull(join(this.dir, 'new')), statOrNull(join(this.dir, 'cur')),
       statOrNull(this.uidlistPath), statOrNull(join(this.dir, KEYWORDS)),
@@ -536,7 +550,10 @@ export class FolderState {
     this.recs = recs;
     this.byUid.clear();
     this.byBase.clear();
-    for (const r of recs) { this.byUid.set(r.uid, r); this.byBase.set(r.base, r); }
+    let inNew = 0;
+    for (const r of recs) { this.byUid.set(r.uid, r); this.byBase.set(r.base, r); if (r.inNew) inNew++; }
+    this.inNewCount = inNew;
+    this.recentVersion++;
     const max = this.maxUid();
     if (max >= this.nextUid) this.nextUid = max + 1;
   }
@@ -642,6 +659,8 @@ export class FolderState {
 
   /** RFC 3501 §2.3.2: a read-write handle claims every recent message nobody claimed; new/ → cur/. */
   async claimRecent(handleId: number): Promise<void> {
+    // Nothing new since the last claim (the common case): no walk over every record.
+    if (this.inNewCount === 0 && this.firstRecentUid >= this.nextUid) return;
     await this.mutex.run(async () => {
       let moved = false;
       const recs = [...this.recs];
@@ -660,6 +679,7 @@ export class FolderState {
         }
       }
       if (this.firstRecentUid < this.nextUid) { this.firstRecentUid = this.nextUid; this.markDirty(); }
+      this.recentVersion++;
       if (moved) { this.setRecs(recs); this.markDirty(); }
     });
   }
@@ -667,6 +687,11 @@ export class FolderState {
   /** UIDs recent for a handle: its claims, or (read-only) what would be recent if claimed now. */
   recentFor(handleId: number, readOnly: boolean): Set<number> {
     const out = new Set<number>();
+    if (!readOnly || (this.inNewCount === 0 && this.firstRecentUid >= this.nextUid)) {
+      // Only this handle's claims can make a message recent for it.
+      for (const [uid, h] of this.claims) if (h === handleId && this.byUid.has(uid)) out.add(uid);
+      return out;
+    }
     for (const r of this.recs) {
       const owner = this.claims.get(r.uid);
       if (owner === handleId) out.add(r.uid);
@@ -683,6 +708,7 @@ export class FolderState {
 
   dropClaims(handleId: number): void {
     for (const [uid, h] of this.claims) if (h === handleId) this.claims.delete(uid);
+    this.recentVersion++;
   }
 
   // ---------------------------------------------------------------- writes
@@ -743,7 +769,7 @@ export class FolderState {
   /** APPEND / delivery of a file fully written and fsynced in tmp/. */
   async addFromTmp(tmpPath: string, p: { size: number; flags: readonly string[]; internalDate: number; delivery: boolean; structure: MessageStructure | null }): Promise<number> {
     return this.mutex.run(async () => {
-      await this.syncLocked();
+      await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (this.gone) throw new MailError('NOTFOUND', 'Mailbox does not exist');
       await this.ensureKeywords(p.flags);
       const base = uniqueBase(this.env.hostname, p.size, p.size);
@@ -766,7 +792,7 @@ export class FolderState {
    */
   async importFiles(items: ImportItem[], move: boolean): Promise<Array<number | null>> {
     return this.mutex.run(async () => {
-      await this.syncLocked();
+      await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (this.gone) throw new MailError('NOTFOUND', 'Mailbox does not exist');
       const kws = new Set<string>();
       for (const it of items) for (const f of it.flags) if (!f.startsWith('\\')) kws.add(f);
@@ -843,7 +869,7 @@ export class FolderState {
 
   async setFlags(uids: readonly number[], op: 'add' | 'remove' | 'replace', flags: readonly string[], unchangedSince?: number): Promise<{ updated: Rec[]; modified: number[] }> {
     return this.mutex.run(async () => {
-      await this.syncLocked();
+      await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (op !== 'remove') await this.ensureKeywords(flags);
       const updated: Rec[] = [];
       const modified: number[] = [];
@@ -892,7 +918,7 @@ export class FolderState {
   /** Unlinks messages with \Deleted (only `uids` when given). Returns the removed records. */
   async expunge(uids?: readonly number[]): Promise<Rec[]> {
     return this.mutex.run(async () => {
-      await this.syncLocked();
+      await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       const only = uids ? new Set(uids) : null;
       const targets = this.recs.filter((r) => r.flags.includes('\\Deleted') && (!only || only.has(r.uid)));
       const removed: Rec[] = [];

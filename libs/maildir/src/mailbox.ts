@@ -23,6 +23,9 @@ export class MaildirMailbox implements Mailbox {
   readonly id = ++handleCounter;
   private closed = false;
   private readonly myListeners = new Set<() => void>();
+  private recent: Set<number> = new Set();
+  private recentVersion = -1;
+  private recentOf: readonly unknown[] | null = null;
 
   constructor(readonly name: string, readonly readOnly: boolean, private readonly state: FolderState, private readonly owner: MailboxOwner) {}
 
@@ -35,17 +38,23 @@ export class MaildirMailbox implements Mailbox {
     if (this.readOnly) throw new MailError('PERM', 'Mailbox is read-only');
   }
 
-  async sync(): Promise<MailboxSnapshot> {
+  async sync(opts?: { maxStaleMs?: number }): Promise<MailboxSnapshot> {
     this.live();
     const s = this.state;
-    await s.sync();
+    await s.sync(false, opts?.maxStaleMs ?? 0);
     if (!this.readOnly && !s.gone) await s.claimRecent(this.id);
+    // The same Set while nothing about \Recent changed: views skip re-diffing an unchanged snapshot.
+    if (this.recentVersion !== s.recentVersion || this.recentOf !== s.recs) {
+      this.recent = s.recentFor(this.id, this.readOnly);
+      this.recentVersion = s.recentVersion;
+      this.recentOf = s.recs;
+    }
     return {
       uidValidity: s.uidValidity,
       uidNext: s.nextUid,
       highestModseq: s.highestModseq,
       messages: s.recs,
-      recent: s.recentFor(this.id, this.readOnly),
+      recent: this.recent,
       keywords: s.keywords.filter((k): k is string => k !== undefined),
     };
   }

@@ -105,8 +105,10 @@ export interface Mailbox {
    * Brings this handle up to date with the disk (other sessions and processes, files added or
    * removed by hand) and returns the current state. Cheap when nothing changed (stat only).
    * On a read-write handle it also claims new messages as \Recent for this handle.
+   * `maxStaleMs`: a disk check that recent is good enough (changes through this process are
+   * always seen at once); callers that must see other processes' changes now pass nothing.
    */
-  sync(): Promise<MailboxSnapshot>;
+  sync(opts?: { maxStaleMs?: number }): Promise<MailboxSnapshot>;
 
   /** Parsed structure (envelope, bodystructure, cached headers); from the index/cache when present. */
   structure(uid: number): Promise<MessageStructure>;

@@ -61,10 +61,19 @@ test('a throwing callback becomes a failed run, not a crash', async () => {
   failedToInbox(r);
 });
 
-test('regex with nested repetition is refused (ReDoS), at parse time', () => {
-  const r = parseScript('require "regex"; if header :regex "subject" "(a+)+$" { discard; }');
-  assert.equal(r.ok, false);
-  assert.ok(parseScript('require "regex"; if header :regex "subject" "^(a+)b(c*)$" { discard; }').ok);
+test('ReDoS patterns run in linear time (Pike VM) and count against the step budget', async () => {
+  const hostile = MSG.replace('X-Spam-Flag', `X-Long: ${'a'.repeat(30000)}!\r\nX-Spam-Flag`);
+  const t0 = Date.now();
+  const r = await runScript('require "regex"; if header :regex "x-long" ["(a+)+$", "(a|aa)*b", "^(.*)*x$"] { discard; }', { msg: hostile });
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.deepEqual(summarize(r), ['implicit keep']);
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  const many = 'require "regex";\n' + 'if header :regex "x-long" "(a|aa)*b" { discard; }\n'.repeat(200);
+  const t1 = Date.now();
+  const s = await runScript(many, { msg: hostile });
+  failedToInbox(s);
+  assert.match(s.errors[0]!.message, /step limit/);
+  assert.ok(Date.now() - t1 < 10_000, `took ${Date.now() - t1} ms`);
 });
 
 // ---------------------------------------------------------------- include (RFC 6609)

@@ -1,9 +1,10 @@
 /**
  * Comparators (RFC 4790 via RFC 5228 §2.7.3), match types :is :contains :matches (RFC 5228 §2.7.1),
- * :regex (draft-ietf-sieve-regex), relational :value/:count (RFC 5231) and the match variables
+ * :regex (draft-ietf-sieve-regex, run by the linear-time VM in regex.ts), relational :value/:count (RFC 5231) and the match variables
  * they capture (RFC 5229 §3.2).
  */
 import { LIMITS } from '../../core/src/limits.js';
+import { compilePosix, execPosix, type Program } from './regex.js';
 
 export const COMPARATORS = new Set(['i;octet', 'i;ascii-casemap', 'i;ascii-numeric']);
 export const RELATIONAL_OPS = new Set(['gt', 'ge', 'lt', 'le', 'eq', 'ne']);
@@ -60,7 +61,7 @@ export function relational(rel: string, c: number): boolean {
  * Matches one value against one key. Returns null for no match, else the match variables
  * (${0} is the whole value for :matches, the regex groups for :regex; empty for other types).
  */
-export function matchOne(m: Matcher, value: string, key: string): string[] | null {
+export function matchOne(m: Matcher, value: string, key: string, work: { n: number } = { n: 0 }): string[] | null {
   const fold = m.comparator === 'i;ascii-casemap';
   switch (m.type) {
     case 'is':
@@ -73,10 +74,9 @@ export function matchOne(m: Matcher, value: string, key: string): string[] | nul
       return globMatch(value, key, fold);
     case 'regex': {
       if (m.comparator === 'i;ascii-numeric') return null;
-      const re = compileRegex(key, fold);
-      if (!re) return null;
-      const r = re.exec(value.length > LIMITS.sieveMaxRegexSubject ? value.slice(0, LIMITS.sieveMaxRegexSubject) : value);
-      return r ? Array.from(r, (x) => x ?? '') : null;
+      const prog = compileRegex(key, fold);
+      if (!prog) return null;
+      return execPosix(prog, value.length > LIMITS.sieveMaxRegexSubject ? value.slice(0, LIMITS.sieveMaxRegexSubject) : value, work);
     }
     case 'value':
       return relational(m.rel, compare(m.comparator, value, key)) ? EMPTY : null;
@@ -136,67 +136,15 @@ export function globMatch(value: string, pattern: string, fold: boolean): string
   return caps;
 }
 
-const POSIX_CLASSES: Record<string, string> = {
-  alpha: 'a-zA-Z', digit: '0-9', alnum: 'a-zA-Z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\r\\n\\v\\f',
-  blank: ' \\t', punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', cntrl: '\\x00-\\x1f\\x7f', print: ' -~', graph: '!-~', word: '\\w',
-};
+const regexCache = new Map<string, Program | null>();
 
-const regexCache = new Map<string, RegExp | null>();
-
-/**
- * True when a repeated group itself contains a repetition, e.g. "(a+)+" or "(x*y)*": the shape
- * that makes a backtracking engine take exponential time (ReDoS). JS regexes cannot be
- * interrupted by our step budget, so such patterns are refused as invalid instead.
- */
-export function nestedRepetition(src: string): boolean {
-  const stack: boolean[] = [false];
-  let lastGroupHadRep = false;
-  let lastWasGroup = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '\\') { i++; lastWasGroup = false; continue; }
-    if (c === '[') {
-      let j = i + 1;
-      if (src[j] === '^') j++;
-      if (src[j] === ']') j++;
-      while (j < src.length && src[j] !== ']') j += src[j] === '[' && src[j + 1] === ':' ? Math.max(2, src.indexOf(':]', j + 2) - j + 2) : 1;
-      i = j;
-      lastWasGroup = false;
-      continue;
-    }
-    if (c === '(') { stack.push(false); lastWasGroup = false; continue; }
-    if (c === ')') {
-      lastGroupHadRep = stack.length > 1 ? stack.pop()! : false;
-      if (lastGroupHadRep) stack[stack.length - 1] = true;
-      lastWasGroup = true;
-      continue;
-    }
-    const unbounded = c === '*' || c === '+' || (c === '{' && /^\{\d*,\d*\}|^\{\d{2,}\}/.test(src.slice(i)));
-    if (unbounded) {
-      if (lastWasGroup && lastGroupHadRep) return true;
-      stack[stack.length - 1] = true;
-    }
-    lastWasGroup = false;
-  }
-  return false;
-}
-
-/** POSIX extended regex (as Pigeonhole's regcomp REG_EXTENDED) → JS RegExp; null when invalid. */
-export function compileRegex(pattern: string, fold: boolean): RegExp | null {
+/** A `:regex` key compiled for the Pike VM (regex.ts); null when the pattern is invalid. Cached. */
+export function compileRegex(pattern: string, fold: boolean): Program | null {
   const key = (fold ? 'i' : 'c') + pattern;
   const hit = regexCache.get(key);
   if (hit !== undefined) return hit;
-  let re: RegExp | null;
-  try {
-    const src = pattern.replace(/\[:([a-z]+):\]/g, (whole, name: string) => POSIX_CLASSES[name] ?? whole);
-    // JS-only syntax has no meaning in POSIX ERE; refuse it rather than run a different language.
-    if (/\(\?|\\[dDsSwWbBk]/.test(src)) throw new Error('not POSIX');
-    if (nestedRepetition(src)) throw new Error('nested repetition');
-    re = new RegExp(src, fold ? 'is' : 's');
-  } catch {
-    re = null;
-  }
+  const prog = compilePosix(pattern, fold);
   if (regexCache.size > 1000) regexCache.clear();
-  regexCache.set(key, re);
-  return re;
+  regexCache.set(key, prog);
+  return prog;
 }

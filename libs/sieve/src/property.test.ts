@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseScript, evaluate } from './index.js';
 import { globMatch } from './match.js';
+import { compilePosix, execPosix } from './regex.js';
 import { context, MSG, MULTIPART } from './testing.js';
 
 const CORPUS = [
@@ -85,6 +86,21 @@ test('random and mangled messages never make a run throw', async () => {
     assert.equal(typeof r.ok, 'boolean');
     assert.ok(r.ok || r.implicitKeep);
   }), { numRuns: 1500 });
+});
+
+test(':regex Pike VM agrees with a backtracking engine on small patterns', () => {
+  const piece = fc.constantFrom('a', 'b', '.', 'a*', 'b+', 'a?', '[ab]', '[^a]', '(a|b)', '(ab)*', '(a|ab)', 'x', '^', '$', '[[:alpha:]]', 'a{2}', 'b{1,2}');
+  const pattern = fc.array(piece, { minLength: 1, maxLength: 6 }).chain((ps) => fc.boolean().map((alt) => (alt && ps.length > 1 ? `${ps.slice(0, 2).join('')}|${ps.slice(2).join('')}` : ps.join(''))));
+  const subject = fc.array(fc.constantFrom('a', 'b', 'c', 'A'), { maxLength: 10 }).map((a) => a.join(''));
+  fc.assert(fc.property(pattern, subject, fc.boolean(), (p, s, fold) => {
+    const prog = compilePosix(p, fold);
+    const js = new RegExp(p.replace(/\[\[:alpha:\]\]/g, '[a-zA-Z]'), fold ? 'is' : 's');
+    assert.ok(prog, p);
+    const ours = execPosix(prog, s, { n: 0 });
+    const ref = js.exec(s);
+    assert.equal(ours === null, ref === null, `${p} on ${s}`);
+    if (ours && ref) assert.equal(ours[0], ref[0], `${p} on ${s}`);
+  }), { numRuns: 5000 });
 });
 
 /** Reference :matches: a regex built from the glob (slow but obviously right for match/no match). */

@@ -30,10 +30,14 @@ export function matcherOf(run: Run, a: SplitArgs): Matcher {
  */
 export function matchValues(run: Run, m: Matcher, values: string[], keys: string[], setVars = true, at?: Pos): boolean {
   if (m.type === 'count') { if (at) run.step(at); return matchCount(m, values.length, keys); }
+  const work = { n: 0 };
   for (const v of values) {
     for (const k of keys) {
       if (at) run.step(at);
-      const r = matchOne(m, v, k);
+      work.n = 0;
+      const r = matchOne(m, v, k, work);
+      // Regex VM work counts against the step budget too (one step per 64 VM steps).
+      if (at && work.n > 64) run.step(at, work.n >> 6);
       if (r) {
         if (setVars && (m.type === 'matches' || m.type === 'regex')) run.matchVars = r;
         return true;
