@@ -9,7 +9,8 @@
  * One large folder (--messages) and a small one per client user (--small, default 500) are
  * generated once (cached under --data) and hard-link-copied for every server and repetition, so
  * each server starts from the same bare Maildir and builds its own index. Per repetition ours runs
- * first, then Dovecot, back to back. --only picks workloads: large, mixed, loggedin, idle.
+ * first, then Dovecot, back to back. --only picks workloads: large, mixed, loggedin, idle (and
+ * select: only the SELECT + UID FETCH FLAGS part of large).
  * fsync: 0 (default) = ours fsync:false, Dovecot mail_fsync=never; 1 = ours fsync:true (files and
  * directories), Dovecot's default mail_fsync=optimized.
  */
@@ -71,13 +72,13 @@ function machine(): Record<string, string> {
   };
 }
 
-interface RunResult { large?: LargeFolderResult; mixed?: MixedResult; loggedIn?: MixedResult; idle?: IdleMemoryResult }
+interface RunResult { large?: Partial<LargeFolderResult>; mixed?: MixedResult; loggedIn?: MixedResult; idle?: IdleMemoryResult }
 
 async function runOne(name: ServerName, rep: number, bigMaster: string, smallMaster: string): Promise<RunResult> {
   const runDir = join(DATA, `run-${process.pid}-${name}-${rep}`);
   rmSync(runDir, { recursive: true, force: true });
   const root = join(runDir, 'mail');
-  if (ONLY.has('large')) copyMaildir(bigMaster, join(root, DOMAIN, 'big', 'Maildir'));
+  if (ONLY.has('large') || ONLY.has('select')) copyMaildir(bigMaster, join(root, DOMAIN, 'big', 'Maildir'));
   for (const u of users) copyMaildir(smallMaster, join(root, DOMAIN, u.split('@')[0]!, 'Maildir'));
   const opts = { mailRoot: root, dir: join(runDir, 'dovecot'), fsync: FSYNC, users: [BIG_USER, ...users], password: PASSWORD,
     nodeFlags: PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [] };
@@ -86,7 +87,10 @@ async function runOne(name: ServerName, rep: number, bigMaster: string, smallMas
   try {
     server = name === 'ours' ? await startOurs(opts) : await startDovecotServer(opts);
     const step = (s: string) => process.stderr.write(`[${name} #${rep + 1}] ${s}\n`);
-    if (ONLY.has('large')) { step(`large folder (${MESSAGES})`); out.large = await largeFolder(server, BIG_USER, PASSWORD, MESSAGES, RARE); }
+    if (ONLY.has('large') || ONLY.has('select')) {
+      step(`large folder (${MESSAGES})`);
+      out.large = await largeFolder(server, BIG_USER, PASSWORD, MESSAGES, RARE, !ONLY.has('large'));
+    }
     if (ONLY.has('mixed')) { step(`mixed sessions (${CLIENTS} clients, ${DURATION} s)`); out.mixed = await mixed(server, users, PASSWORD, CLIENTS, DURATION, SMALL, false); }
     if (ONLY.has('loggedin')) { step(`mixed, logged in (${CLIENTS} clients, ${DURATION} s)`); out.loggedIn = await mixed(server, users, PASSWORD, CLIENTS, DURATION, SMALL, true); }
     if (ONLY.has('idle')) { step(`idle memory (${IDLE} connections)`); out.idle = await idleMemory(server, users, PASSWORD, IDLE); }
@@ -104,10 +108,10 @@ function samples(name: ServerName, r: RunResult): Sample[] {
   if (L) {
     add('SELECT cold', 'ms', L.selectColdMs);
     add('UID FETCH 1:* (FLAGS) cold', 'ms', L.fetchFlagsColdMs);
-    add('SELECT + UID FETCH FLAGS cold', 'ms', L.selectColdMs + L.fetchFlagsColdMs);
+    if (L.selectColdMs !== undefined && L.fetchFlagsColdMs !== undefined) add('SELECT + UID FETCH FLAGS cold', 'ms', L.selectColdMs + L.fetchFlagsColdMs);
     add('SELECT warm', 'ms', L.selectWarmMs);
     add('UID FETCH 1:* (FLAGS) warm', 'ms', L.fetchFlagsWarmMs);
-    add('SELECT + UID FETCH FLAGS warm', 'ms', L.selectWarmMs + L.fetchFlagsWarmMs);
+    if (L.selectWarmMs !== undefined && L.fetchFlagsWarmMs !== undefined) add('SELECT + UID FETCH FLAGS warm', 'ms', L.selectWarmMs + L.fetchFlagsWarmMs);
     add('FETCH 1:* (ENVELOPE) first', 'ms', L.envelopeColdMs);
     add('FETCH 1:* (ENVELOPE) again', 'ms', L.envelopeWarmMs);
     add(`SEARCH BODY (warm)`, 'ms', L.searchBodyMs);
@@ -129,7 +133,7 @@ function samples(name: ServerName, r: RunResult): Sample[] {
 
 async function main(): Promise<void> {
   mkdirSync(DATA, { recursive: true });
-  const bigMaster = ONLY.has('large') ? master('big', MESSAGES) : '';
+  const bigMaster = ONLY.has('large') || ONLY.has('select') ? master('big', MESSAGES) : '';
   const smallMaster = master('small', SMALL);
   if (ONLY.has('large')) {
     const info = JSON.parse(readFileSync(join(bigMaster, '.complete'), 'utf8')) as { rareCount: number };

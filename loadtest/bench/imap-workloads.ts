@@ -36,7 +36,7 @@ function searchHits(r: ImapResponse): number {
 }
 
 /** Items 1-3: SELECT + UID FETCH 1:* (FLAGS) cold and warm, FETCH 1:* (ENVELOPE), SEARCH BODY / TEXT. */
-export async function largeFolder(server: BenchServer, user: string, password: string, messages: number, rareWord: string): Promise<LargeFolderResult> {
+export async function largeFolder(server: BenchServer, user: string, password: string, messages: number, rareWord: string, selectOnly = false): Promise<Partial<LargeFolderResult>> {
   // Cold: the first SELECT ever on this copy (both servers build their index from the bare Maildir).
   let c = await connect(server.port);
   await c.login(user, password);
@@ -50,6 +50,10 @@ export async function largeFolder(server: BenchServer, user: string, password: s
   const sw = await c.ok('SELECT INBOX', { timeoutMs: BIG_TIMEOUT });
   const fw = await c.ok('UID FETCH 1:* (FLAGS)', { collect: false, timeoutMs: BIG_TIMEOUT });
   expectCount('UID FETCH FLAGS (warm)', fw, messages);
+  if (selectOnly) {
+    await c.logout();
+    return { selectColdMs: sc.ms, fetchFlagsColdMs: fc.ms, selectWarmMs: sw.ms, fetchFlagsWarmMs: fw.ms };
+  }
   const ec = await c.ok('FETCH 1:* (ENVELOPE)', { collect: false, timeoutMs: BIG_TIMEOUT });
   expectCount('FETCH ENVELOPE (cold)', ec, messages);
   await c.logout();

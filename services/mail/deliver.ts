@@ -7,6 +7,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../libs/config/src/load.js';
 import { FileDirectory } from '../../libs/directory/src/file/file-directory.js';
+import { LdapDirectory } from '../../libs/directory/src/ldap/index.js';
+import type { Directory } from '../../libs/directory/src/types.js';
+import { ldapOptions } from './directory.js';
 import { deliverFromStream } from '../../libs/delivery/src/deliver-stream.js';
 import { join } from 'node:path';
 import { createDeliverer } from './lmtp.js';
@@ -45,10 +48,12 @@ async function run(): Promise<number> {
     return EX.CONFIG;
   }
   const c = loaded.config;
-  let directory: FileDirectory | null = null;
+  let directory: Directory | null = null;
   let store: MailStore | null = null;
   try {
-    directory = await FileDirectory.open({ path: c.directory.path, checkIntervalMs: 60_000 });
+    directory = c.directory.type === 'ldap'
+      ? new LdapDirectory(ldapOptions(c))
+      : await FileDirectory.open({ path: c.directory.path, checkIntervalMs: 60_000 });
     store = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
     // The same path as LMTP: Sieve (global + the user's active script), folders, relay.
     const log = (o: object, m: string) => process.stderr.write(`deliver: ${m} ${JSON.stringify(o, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);

@@ -67,7 +67,7 @@ async function main(): Promise<number | null> {
   if (quotaStatus.listener) bound.push(quotaStatus.listener);
   const saslService = await startSaslService(c, directory, logger, metrics.registry);
   if (saslService.listener) bound.push(saslService.listener);
-  const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry });
+  const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry, sasl: createSaslAuthenticator(c, directory) });
   for (const l of pop3.listeners) { bound.push(l); metrics.listenerUp.set({ listener: l.name }, 1); }
   const http = c.http.port === null ? null : await startHttp({
     host: c.http.host, port: c.http.port, registry: metrics.registry,

@@ -10,7 +10,8 @@ import type { MailConfig } from '../../libs/config/src/schema.js';
 import type { Directory, UserRecord } from '../../libs/directory/src/types.js';
 import type { MailStore } from '../../libs/mailstore/src/types.js';
 import { mailHome } from '../../libs/delivery/src/home.js';
-import { Pop3Server, type Pop3ServerConfig } from '../../libs/pop3-server/src/index.js';
+import type { SaslAuthenticator } from '../../libs/sasl/src/index.js';
+import { Pop3Server, type ApopSecretLookup, type Pop3ServerConfig } from '../../libs/pop3-server/src/index.js';
 
 export interface Pop3Listener { name: 'pop3' | 'pop3s'; host: string; port: number }
 
@@ -27,9 +28,17 @@ export function pop3ServerConfig(c: MailConfig): Pop3ServerConfig {
   };
 }
 
-export async function startPop3(c: MailConfig, deps: { store: MailStore; directory: Directory; tls: SecureContext | null; logger: Logger; metrics: Registry }):
+export async function startPop3(c: MailConfig, deps: {
+  store: MailStore; directory: Directory; tls: SecureContext | null; logger: Logger; metrics: Registry; sasl?: SaslAuthenticator<UserRecord>;
+}):
   Promise<{ server: Pop3Server; listeners: Pop3Listener[] }> {
-  const server = new Pop3Server({ ...deps, logger: deps.logger.child({ service: 'pop3' }), config: pop3ServerConfig(c) });
+  // APOP needs a plaintext-equivalent secret; offered only when the directory can give one
+  // (a `plainSecret(login)` method returning { user, secret } for {PLAIN} passwords, else null).
+  const plain = (deps.directory as Partial<{ plainSecret: ApopSecretLookup }>).plainSecret;
+  const server = new Pop3Server({
+    ...deps, logger: deps.logger.child({ service: 'pop3' }), config: pop3ServerConfig(c),
+    ...(typeof plain === 'function' ? { apopSecret: plain.bind(deps.directory) } : {}),
+  });
   const listeners: Pop3Listener[] = [];
   const ports: Array<[Pop3Listener['name'], number | null]> = [['pop3', c.pop3.port], ['pop3s', deps.tls ? c.pop3.tlsPort : null]];
   for (const [name, port] of ports) {

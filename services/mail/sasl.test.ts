@@ -63,3 +63,23 @@ test('mailnode serves the auth protocol on sasl.port and <dataDir>/auth-client.s
   }
   assert.ok(!existsSync(join(dir, 'data', 'auth-client.sock')), 'the socket is removed on stop');
 });
+
+test('sasl config: defaults, octal socketMode, and bad networks or master hashes are refused with their key', async () => {
+  const { loadConfig } = await import('../../libs/config/src/load.js');
+  const env = { isRoot: false, hostname: 'h' };
+  const d = loadConfig(null, {}, { cwd: dir, environment: env });
+  assert.deepEqual(d.errors, []);
+  assert.equal(d.config!.sasl.socket, join(dir, 'data', 'auth-client.sock'));
+  assert.equal(d.config!.sasl.port, null);
+  assert.equal(d.config!.sasl.socketMode, 0o666);
+  assert.deepEqual(d.config!.sasl.masterNetworks, []);
+  const ok = loadConfig(null, { MAIL_SASL__SOCKETMODE: '"0660"', MAIL_SASL__SOCKET: 'false', MAIL_SASL__TRUSTEDNETWORKS: '10.0.0.0/8, ::1' }, { cwd: dir, environment: env });
+  assert.deepEqual(ok.errors, []);
+  assert.equal(ok.config!.sasl.socketMode, 0o660);
+  assert.equal(ok.config!.sasl.socket, null);
+  assert.deepEqual(ok.config!.sasl.trustedNetworks, ['10.0.0.0/8', '::1']);
+  const bad = loadConfig(null, { MAIL_SASL__MASTERNETWORKS: '[10.0.0.0/99]', MAIL_SASL__MASTERUSERS__PROXY: 'cleartext' }, { cwd: dir, environment: env });
+  assert.equal(bad.config, null);
+  assert.ok(bad.errors.some((e) => e.startsWith('sasl.masterNetworks')), bad.errors.join('\n'));
+  assert.ok(bad.errors.some((e) => /^sasl\.masterUsers\.proxy /i.test(e)), bad.errors.join('\n'));
+});

@@ -130,9 +130,16 @@ export class CachingDirectory implements Directory {
   private async subscribe(): Promise<void> {
     if (!this.redis) return;
     try {
-      const sub = this.opts.subscriber ?? this.redis.duplicate({ enableOfflineQueue: true });
+      // No command timeout here: SUBSCRIBE must not give up while Redis is slow to come up.
+      const sub = this.opts.subscriber ?? this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
       this.subscriber = sub;
       sub.on('error', () => undefined); // reconnects by itself; errors are counted on the command path
+      // Flushes published while we were disconnected are lost: after a reconnect, start empty.
+      let connectedBefore = false;
+      sub.on('ready', () => {
+        if (connectedBefore) this.flushLocal(null);
+        connectedBefore = true;
+      });
       sub.on('message', (ch: string, msg: string) => {
         if (ch !== this.channel()) return;
         try {

@@ -224,6 +224,7 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     quotaStatus: v.quotaStatus as unknown as MailConfig['quotaStatus'],
     pop3: v.pop3 as unknown as MailConfig['pop3'],
     sasl: finishSasl(v.sasl as unknown as SaslRaw, dataDir, p),
+    proxy: v.proxy as unknown as MailConfig['proxy'],
   };
 }
 

@@ -70,6 +70,16 @@ export interface MailConfig {
     host: string; port: number | null; tlsPort: number | null; allowPlaintextAuth: boolean; uidlFormat: string;
     workarounds: Array<'outlook-no-nuls' | 'oe-ns-eoh'>; lockSessions: boolean; idleTimeout: number; maxUserIpConnections: number;
   };
+  /**
+   * The login proxy service (services/proxy, issue 6): home server FQDN -> backend host:port per protocol,
+   * its own listeners, the master login to the backends, backend health and the session registry.
+   */
+  proxy: {
+    host: string; imapPort: number | null; imapTlsPort: number | null; pop3Port: number | null; pop3TlsPort: number | null; sievePort: number | null;
+    backends: Record<string, string>; pop3Backends: Record<string, string>; sieveBackends: Record<string, string>;
+    masterUser: string | null; masterPassword: string | null; connectTimeout: number; breakerFailures: number; breakerCoolDown: number;
+    redisUrl: string | null; redisPrefix: string;
+  };
 }
 
 /** Facts about the process that pick some defaults (injected so tests can pin them). */
@@ -356,5 +366,34 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     lockSessions: leaf(boolean, false, 'Dovecot pop3_lock_session (default no): true = a second session on a mailbox in TRANSACTION state gets -ERR [IN-USE].'),
     idleTimeout: leaf(duration(10_000, 24 * 3_600_000), LIMITS.pop3IdleTimeoutMs, 'RFC 1939 §3: the POP3 autologout timer must be at least 10 minutes.'),
     maxUserIpConnections: leaf(integer(1, 100_000), 10, 'Dovecot/UCS mail_max_userip_connections, counted for POP3 separately from IMAP.'),
+  },
+  proxy: {
+    host: leaf(hostOrAddress, '0.0.0.0', 'Proxies face the clients: every IPv4 interface, like Dovecot\'s listen = *.'),
+    imapPort: leaf(port, null, 'IMAP with STARTTLS on the proxy (143 in production); null = no IMAP proxy.'),
+    imapTlsPort: leaf(port, null, 'IMAP over implicit TLS on the proxy (993 in production); null = none.'),
+    pop3Port: leaf(port, null, 'POP3 with STLS on the proxy (110 in production); null = none.'),
+    pop3TlsPort: leaf(port, null, 'POP3 over implicit TLS on the proxy (995 in production); null = none.'),
+    sievePort: leaf(port, null, 'ManageSieve on the proxy (4190 in production); null = none.'),
+    backends: {
+      kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, what: 'home server name (univentionMailHomeServer FQDN)' }),
+      value: hostPort, def: {},
+      reason: 'IMAP backend of each home server: FQDN -> host:port. Users without a home server are placed by rendezvous hash over the healthy ones.',
+    },
+    pop3Backends: {
+      kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, what: 'home server name' }), value: hostPort, def: {},
+      reason: 'POP3 backend of each home server (same names as proxy.backends).',
+    },
+    sieveBackends: {
+      kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, what: 'home server name' }), value: hostPort, def: {},
+      reason: 'ManageSieve backend of each home server (same names as proxy.backends).',
+    },
+    masterUser: leaf(nullable(string({ nonEmpty: true })), null, 'Master user the proxy logs in with (backends: sasl.masterUsers and sasl.masterNetworks).'),
+    masterPassword: leaf(nullable(string()), null, 'Its password in clear (the backends keep the hash); better set through MAIL_PROXY__MASTERPASSWORD.'),
+    connectTimeout: leaf(duration(100, 60_000), LIMITS.proxyConnectTimeoutMs, 'Connect + greeting + master login to a backend; past it the attempt counts as a failure for the breaker.'),
+    breakerFailures: leaf(integer(1, 1000), LIMITS.proxyBreakerFailures, 'Consecutive connect failures or timeouts that open a backend\'s circuit breaker.'),
+    breakerCoolDown: leaf(duration(100, 3_600_000), LIMITS.proxyBreakerCoolDownMs, 'How long an open breaker refuses before one probe connection is let through.'),
+    redisUrl: leaf(nullable(string({ nonEmpty: true, pattern: /^rediss?:\/\//, what: 'redis://host:port[/db] URL' })), null,
+      'Session registry: a Redis URL makes who/kick and the user+IP limit cluster-wide; null = in this process only.'),
+    redisPrefix: leaf(string({ nonEmpty: true }), 'mail:reg:', 'Key prefix of the session registry in Redis.'),
   },
 };

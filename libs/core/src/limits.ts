@@ -175,6 +175,16 @@ export const LIMITS = {
   dovecotAuthRequestTimeoutMs: 3 * 60 * 1000,
   /** Output buffered to an auth client that does not read before the connection is dropped. */
   dovecotAuthMaxOutputBytes: 256 * 1024,
+  /** Login proxy: connect + greeting + master login to a backend (Dovecot proxy_timeout spirit). (config) */
+  proxyConnectTimeoutMs: 5_000,
+  /** Consecutive backend connect failures that open its circuit breaker, and how long it stays open. (config) */
+  proxyBreakerFailures: 3,
+  proxyBreakerCoolDownMs: 10_000,
+  /** Pre-login: bad commands before the proxy drops a client, and how long a client may stay unauthenticated. */
+  proxyMaxBadCommands: 10,
+  proxyLoginTimeoutMs: 60_000,
+  /** Backend lines the proxy reads before relaying (greeting, ID, login replies): bounded. */
+  proxyMaxBackendLine: 64 * 1024,
 } as const;
 
 export type Limits = typeof LIMITS;

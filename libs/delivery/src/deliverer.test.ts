@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { MaildirStore } from '../../maildir/src/index.js';
 import { Deliverer, type Envelope } from './deliverer.js';
 import { mailHome } from './home.js';
-import { smtpRelay } from './relay.js';
+import { smtpRelay, type Relay } from './relay.js';
 import { bufferSource } from './source.js';
 import { memoryDirectory, SmtpSink, user } from './testing.js';
 import type { ResolvedRecipient } from './resolve.js';
@@ -31,6 +31,13 @@ const directory = memoryDirectory([
   { address: 'team@example.org', members: ['staff@example.org', 'bob@example.org'] },
 ]);
 let d: Deliverer;
+const relays: Relay[] = [];
+/** Relays made here, closed in after() (their pooled connections would keep the sink open). */
+function relayTo(port: number, timeoutMs?: number): Relay {
+  const r = smtpRelay({ host: '127.0.0.1', port, name: 'test.local', ...(timeoutMs ? { timeoutMs } : {}) });
+  relays.push(r);
+  return r;
+}
 let deadRelay: Deliverer;
 const env: Envelope = { from: 'sender@example.net', heloName: 'mx.test', remote: '127.0.0.1', id: 'T1' };
 const msg = (subject: string, extra = '') => bufferSource(Buffer.from(`From: Sender <sender@example.net>\r\nTo: alice@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.net>\r\n${extra}\r\nHello.\r\n`));
@@ -38,10 +45,10 @@ const msg = (subject: string, extra = '') => bufferSource(Buffer.from(`From: Sen
 before(async () => {
   await sink.start();
   const deps = { store, directory, mailHome: (u: { user: string }) => mailHome(mailRoot, u.user), hostname: 'test.local', logger, autoMailboxes: { Trash: 'subscribe' as const, Junk: 'create' as const } };
-  d = new Deliverer({ ...deps, relay: smtpRelay({ host: '127.0.0.1', port: sink.port, name: 'test.local' }) });
-  deadRelay = new Deliverer({ ...deps, relay: smtpRelay({ host: '127.0.0.1', port: 1, name: 'test.local', timeoutMs: 2000 }) });
+  d = new Deliverer({ ...deps, relay: relayTo(sink.port) });
+  deadRelay = new Deliverer({ ...deps, relay: relayTo(1, 2000) });
 });
-after(async () => { await store.close(); await sink.stop(); rmSync(root, { recursive: true, force: true }); });
+after(async () => { for (const r of relays) r.close(); await store.close(); await sink.stop(); rmSync(root, { recursive: true, force: true }); });
 
 function folder(address: string, name = 'INBOX'): string[] {
   const base = join(mailHome(mailRoot, address), 'Maildir', name === 'INBOX' ? '' : `.${name}`);
@@ -182,7 +189,7 @@ test('a script that does not compile, or fails at run time, never loses the mess
 
 test('global script (UCS spam filter default) runs first: X-Spam-Flag: YES goes to Spam and the user script is not run', async () => {
   const { UCS_SPAM_SCRIPT } = await import('./sieve-scripts.js');
-  const g = new Deliverer({ store, directory, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger, relay: smtpRelay({ host: '127.0.0.1', port: sink.port, name: 't' }), sieveBefore: UCS_SPAM_SCRIPT });
+  const g = new Deliverer({ store, directory, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger, relay: relayTo(sink.port), sieveBefore: UCS_SPAM_SCRIPT });
   script('bob@example.org', 'require "fileinto";\nfileinto "Personal";\n');
   const r1 = await g.resolve('bob@example.org');
   assert.deepEqual(await g.deliver(env, [r1!], msg('viagra', 'X-Spam-Flag: YES\r\n')), [{ ok: true }]);

@@ -114,11 +114,12 @@ export class AuthConnection {
     if (PLAINTEXT_MECHANISMS.has(mechName)
       && !this.d.authenticator.plaintextAllowed({ secure: info.secured, remoteIp: info.remoteIp ?? undefined })) {
       this.d.logger.info({ conn: this.d.connectionId, rip: info.remoteIp, mech: mechName }, 'plaintext authentication refused without TLS from an untrusted network');
-      this.fail(id, 'refused', [{ key: 'reason', value: 'Plaintext authentication disallowed on non-secure (SSL/TLS) connections.' }]);
+      this.fail(id, 'refused', [{ key: 'reason', value: 'Plaintext authentication disallowed on non-secure (SSL/TLS) connections.' }], mechName);
       return;
     }
     let first: Buffer | null = null;
-    if (info.resp !== null) {
+    // As Dovecot: an empty resp= is no initial response (PLAIN then answers an empty CONT).
+    if (info.resp !== null && info.resp !== '') {
       first = decodeBase64(info.resp);
       if (!first) { this.fail(id, 'refused', [{ key: 'reason', value: 'Invalid base64 data in initial response' }]); return; }
     }
@@ -134,7 +135,8 @@ export class AuthConnection {
     const p = this.pending.get(id);
     if (!p || p.busy) {
       this.dropRequest(id);
-      this.fail(id, 'refused', [{ key: 'reason', value: 'Unknown or finished request' }]);
+      // Dovecot's words for a CONT it has no request for.
+      this.fail(id, 'refused', [{ key: 'reason', value: 'Authentication request timed out' }]);
       return;
     }
     const bytes = decodeBase64(data);
@@ -153,7 +155,7 @@ export class AuthConnection {
     if (r.kind === 'error') {
       await this.delay(p.started);
       this.dropRequest(id);
-      this.fail(id, 'fail', [{ key: 'reason', value: 'Authentication failed' }]);
+      this.fail(id, 'fail', [{ key: 'reason', value: 'Authentication failed' }], p.mech.name);
       return;
     }
     const ctx = { service: p.info.service ?? 'smtp', remoteIp: p.info.remoteIp ?? undefined, secure: p.info.secured };
@@ -170,13 +172,16 @@ export class AuthConnection {
       this.d.logger.info({ ...log, why: out.why }, 'authentication failed');
       await this.delay(p.started);
       this.dropRequest(id);
-      this.fail(id, 'fail', [{ key: 'user', value: r.authzid || r.authcid }, { key: 'reason', value: 'Authentication failed' }]);
+      // As Dovecot: only user=, no reason (Postfix then says "authentication failed: Authentication failed").
+      this.fail(id, 'fail', [{ key: 'user', value: r.authzid || r.authcid }], p.mech.name);
     } catch (e) {
       const temp = isMailError(e) && e.code === 'TEMP';
       this.d.logger.warn({ ...log, err: e }, temp ? 'user directory unavailable' : 'authentication error');
-      this.dropRequest(id);
-      // A directory outage is a temporary failure (Postfix: 454 4.7.0), never a wrong password.
-      this.fail(id, 'temp', [{ key: 'temp', value: null }, { key: 'reason', value: 'Temporary authentication failure, try again later' }]);
+      this.d.metrics?.requests.inc({ mech: p.mech.name, result: 'temp' });
+      // A directory outage must be a temporary failure, never a wrong password. Postfix's Dovecot
+      // client (xsasl_dovecot_server.c) turns every FAIL, even one flagged "temp", into 535 5.7.8, and
+      // only a lost connection into 454 4.7.0 "Temporary authentication failure": so we hang up.
+      this.close('temporary authentication failure: closing so the auth client answers 4xx');
     }
   }
 
@@ -190,8 +195,8 @@ export class AuthConnection {
     if (p) { clearTimeout(p.timer); this.pending.delete(id); }
   }
 
-  private fail(id: number, result: 'fail' | 'temp' | 'refused', params: Param[]): void {
-    this.d.metrics?.requests.inc({ mech: 'any', result });
+  private fail(id: number, result: 'fail' | 'temp' | 'refused', params: Param[], mech = 'none'): void {
+    this.d.metrics?.requests.inc({ mech, result });
     this.send({ type: 'FAIL', id, params });
   }
 

@@ -65,3 +65,11 @@ test('Postfix acts on the result: relaying allowed after AUTH, refused without i
   assert.match(anon.stdout, /^<\*\*\s+554 5\.7\.1/m);
   await pf.waitForLog(/sasl_method=PLAIN, sasl_username=bob@example\.org|sasl_username=bob@example\.org/);
 });
+
+// Last: it takes the directory away for good.
+test('directory unavailable: a temporary failure (454 4.7.0), never a wrong-password 535', async () => {
+  await svc.directory.close();
+  const r = await auth(pf.smtpPort, 'PLAIN', 'alice@example.org', 'alicepw');
+  assert.notEqual(r.code, 0);
+  assert.match(r.stdout, /^<\*\*\s+454 4\.7\.0 /m, r.stdout);
+});

@@ -159,3 +159,17 @@ test('random garbage never crashes the server (fast-check over a real socket)', 
   assert.equal((await c.next())?.type, 'OK', 'still serving after the garbage');
   c.end();
 });
+
+test('directory unavailable: the connection is closed (Postfix answers 454 4.7.0), never a FAIL that reads as a wrong password', async () => {
+  const down = await startTestAuthService();
+  try {
+    await down.directory.close();
+    const c = await open({ port: down.port });
+    c.send(`AUTH\t1\tPLAIN\trip=127.0.0.1\tresp=${b64('\0alice@example.org\0alicepw')}\n`);
+    const seen: string[] = [];
+    for (let l = await c.line(); l !== null; l = await c.line()) seen.push(l);
+    assert.deepEqual(seen, []);
+  } finally {
+    await down.close();
+  }
+});

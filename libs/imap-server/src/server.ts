@@ -73,7 +73,7 @@ export class ImapServer implements SessionHost {
   }
 
   claimUserIp(session: Session, user: string): boolean {
-    const key = `${user}\0${session.remoteAddress}`;
+    const key = `${user}\0${session.clientAddress}`;
     const n = this.userIp.get(key) ?? 0;
     if (n >= this.cfg.maxUserIpConnections) return false;
     this.userIp.set(key, n + 1);

@@ -42,7 +42,7 @@ export class Session {
   socket: Socket;
   secure: boolean;
   receiver: Receiver;
-  readonly log: Logger;
+  log: Logger;
   readonly config: ImapServerConfig;
   user: UserRecord | null = null;
   account: MailAccount | null = null;
@@ -53,6 +53,8 @@ export class Session {
   /** Capabilities turned on by ENABLE (RFC 5161). */
   enabled = new Set<string>();
   readonly remoteAddress: string;
+  /** The client's address: remoteAddress, or the x-originating-ip a trusted proxy sent with ID (commands/basic.ts). */
+  clientAddress: string;
   private unwatch: (() => void) | null = null;
   private changeWaiters: Array<() => void> = [];
   private filling: Promise<boolean> | null = null;
@@ -76,6 +78,7 @@ export class Session {
     this.config = host.config();
     this.receiver = createReceiver(this.config.maxMessageSize);
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.clientAddress = this.remoteAddress;
     this.log = host.deps.logger.child({ conn: id, remote: this.remoteAddress });
     this.donePromise = new Promise((r) => { this.resolveDone = r; });
     socket.setNoDelay(true);
@@ -182,8 +185,18 @@ export class Session {
       else if (!this.flushQueued) { this.flushQueued = true; setImmediate(this.flushSoon); }
       return;
     }
+    this.writeBuffer(data);
+  }
+
+  /** Writes a Buffer after any batched text, both in one writev; false when above the high-water mark. */
+  writeBuffer(b: Buffer): boolean {
+    if (this.closed || this.socket.destroyed) return true;
+    if (!this.outText) return this.socket.write(b);
+    this.socket.cork();
     this.flush();
-    this.socket.write(data);
+    const ok = this.socket.write(b);
+    this.socket.uncork();
+    return ok;
   }
 
   private readonly flushSoon = (): void => { this.flushQueued = false; this.flush(); };

@@ -22,15 +22,17 @@ const directory = memoryDirectory([
 ]);
 const silent = { info() {}, warn() {}, error() {} };
 let server: LmtpServer;
+let closeRelay = () => {};
 let port = 0;
 const sock = join(root, 'lmtp.sock');
 
 before(async () => {
   await sink.start();
   const { smtpRelay } = await import('../../delivery/src/relay.js');
+  const relay = smtpRelay({ host: '127.0.0.1', port: sink.port, name: 'test.local' });
+  closeRelay = () => relay.close();
   const delivery = new Deliverer({
-    store, directory, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger: silent,
-    relay: smtpRelay({ host: '127.0.0.1', port: sink.port, name: 'test.local' }),
+    store, directory, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger: silent, relay,
   });
   server = new LmtpServer({
     delivery, logger: silent,
@@ -42,6 +44,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
+  closeRelay();
   await store.close();
   await sink.stop();
   rmSync(root, { recursive: true, force: true });

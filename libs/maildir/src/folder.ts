@@ -717,7 +717,7 @@ export class FolderState {
    * Registers files already renamed into new/ or cur/ (and fsynced): assigns UIDs under the uidlist
    * lock, then syncs. Returns the UIDs in the order given.
    */
-  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null }>): Promise<number[]> {
+  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null; name?: string; inNew?: boolean }>): Promise<number[]> {
     const lock = await Dotlock.acquire(this.uidlistPath);
     let uids: number[] = [];
     try {
@@ -762,8 +762,38 @@ export class FolderState {
       const s = items[i]!.structure;
       if (s) await this.cache.put(uids[i]!, s).catch(() => undefined);
     }
-    await this.syncLocked(true);
+    if (!this.addOwnLocked(items, uids)) await this.syncLocked(true);
     return uids;
+  }
+
+  /**
+   * Adds records for files this process just placed and registered, without rescanning the
+   * directories, when that keeps UIDs reaching sessions in ascending order: every uidlist entry
+   * above what we hold must be one of ours (else another process's message would slip in below
+   * ours and the full sync does it). The next regular sync still reconciles with the disk.
+   */
+  private addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean }>, uids: number[]): boolean {
+    if (!syncIo() || this.gone || !this.ul || this.forceNext) return false;
+    const max = this.maxUid();
+    const mine = new Set(uids);
+    if (uids.some((u) => u <= max)) return false;
+    for (const [b, uid] of this.ulByBase) if (uid > max && !mine.has(uid)) return false;
+    const added: Rec[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (it.name === undefined || it.inNew === undefined || this.ulByBase.get(it.base) !== uids[i]) return false;
+      const st = statQuick(join(this.dir, it.inNew ? 'new' : 'cur', it.name));
+      if (!st) return false; // renamed or expunged already: the full sync sorts it out
+      added.push({ uid: uids[i]!, flags: this.flagsOf(parseFilename(it.name).info), internalDate: Math.floor(st.mtimeMs), size: it.size, modseq: 0, name: it.name, base: it.base, inNew: it.inNew, fsize: st.size });
+    }
+    added.sort((a, b) => a.uid - b.uid);
+    for (let i = 0; i < added.length; i++) added[i] = { ...added[i]!, modseq: ++this.highestModseq };
+    this.uidValidity = this.ul.uidValidity;
+    if (!this.guid) this.guid = this.ul.guid;
+    this.setRecs([...this.recs, ...added]);
+    this.markDirty();
+    this.notify();
+    return true;
   }
 
   /** APPEND / delivery of a file fully written and fsynced in tmp/. */
@@ -780,7 +810,7 @@ export class FolderState {
       await utimes(tmpPath, p.internalDate / 1000, p.internalDate / 1000);
       await rename(tmpPath, join(this.dir, sub, name));
       if (this.env.fsync) await fsyncDir(join(this.dir, sub));
-      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure }]);
+      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure, name, inNew: p.delivery }]);
       return uid!;
     });
   }
@@ -797,7 +827,7 @@ export class FolderState {
       const kws = new Set<string>();
       for (const it of items) for (const f of it.flags) if (!f.startsWith('\\')) kws.add(f);
       await this.ensureKeywords([...kws]);
-      const placed: Array<{ idx: number; base: string; size: number; structure: MessageStructure | null }> = [];
+      const placed: Array<{ idx: number; base: string; size: number; structure: MessageStructure | null; name: string; inNew: boolean }> = [];
       for (let i = 0; i < items.length; i++) {
         const it = items[i]!;
         const base = uniqueBase(this.env.hostname, it.fsize, it.size);
@@ -818,7 +848,7 @@ export class FolderState {
           await rename(tmp, target);
           if (move) await unlink(it.srcPath).catch(() => undefined);
         }
-        placed.push({ idx: i, base, size: it.size, structure: it.structure });
+        placed.push({ idx: i, base, size: it.size, structure: it.structure, name, inNew: false });
       }
       if (this.env.fsync) await fsyncDir(join(this.dir, 'cur'));
       const out: Array<number | null> = items.map(() => null);

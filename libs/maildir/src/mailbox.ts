@@ -9,6 +9,7 @@ import type { MessageStructure } from '../../mime/src/types.js';
 import { CrlfNormalizer, CrlfRangeStream } from './crlf.js';
 import { syncIo } from './fastio.js';
 import type { FolderState } from './folder.js';
+import { readPop3Uidls } from './pop3-uidl.js';
 
 let handleCounter = 0;
 
@@ -28,6 +29,12 @@ export class MaildirMailbox implements Mailbox {
   private recentOf: readonly unknown[] | null = null;
 
   constructor(readonly name: string, readonly readOnly: boolean, private readonly state: FolderState, private readonly owner: MailboxOwner) {}
+
+  /** dovecot-uidlist "P" fields (POP3 UIDLs kept from a migration); see pop3-uidl.ts. */
+  async pop3Uidls(): Promise<ReadonlyMap<number, string>> {
+    this.live();
+    return readPop3Uidls(this.state.uidlistPath);
+  }
 
   private live(): void {
     if (this.closed) throw new MailError('INTERNAL', 'Mailbox handle is closed');

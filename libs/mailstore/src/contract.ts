@@ -491,6 +491,19 @@ export function runMailstoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    describe('pop3 uidls', () => {
+      t('pop3Uidls (optional): newly appended mail has no stored POP3 UIDL', async (acc) => {
+        await acc.append('INBOX', src(msg(1)));
+        const mb = await acc.open('INBOX');
+        try {
+          if (mb.pop3Uidls) {
+            const m = await mb.pop3Uidls();
+            assert.equal(m.size, 0);
+          }
+        } finally { await mb.close(); }
+      });
+    });
+
     describe('sessions see each other', () => {
       t('watch() fires on changes by another handle of the same process', async (acc) => {
         const a = await acc.open('INBOX');

@@ -144,6 +144,13 @@ export interface Mailbox {
 
   /** Releases the handle (and, on a read-write handle, its \Recent claims are dropped). */
   close(): Promise<void>;
+
+  /**
+   * POP3 UIDLs the storage keeps for some messages (UID → UIDL), e.g. Dovecot's dovecot-uidlist
+   * "P" field for mail migrated from another POP3 server. POP3 sends these instead of its
+   * pop3_uidl_format, as Dovecot does. Reads no message file. Optional: absent = none kept.
+   */
+  pop3Uidls?(): Promise<ReadonlyMap<number, string>>;
 }
 
 export interface MailAccount {

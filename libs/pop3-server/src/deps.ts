@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailStore } from '../../mailstore/src/types.js';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
+import type { SaslAuthenticator } from '../../sasl/src/index.js';
 
 /** Dovecot pop3_client_workarounds that UCS turns on for Microsoft clients. */
 export type Pop3Workaround = 'outlook-no-nuls' | 'oe-ns-eoh';
@@ -44,4 +45,10 @@ export interface Pop3ServerDeps {
   config: Pop3ServerConfig;
   /** When given, APOP is offered (greeting timestamp) and works for users whose secret is stored in plaintext. */
   apopSecret?: ApopSecretLookup;
+  /**
+   * Shared SASL policy (services/mail/sasl.ts), as for IMAP: plaintext without TLS from
+   * sasl.trustedNetworks, master-user login ("user*master" or PLAIN authzid) from sasl.masterNetworks.
+   * Absent: plaintext only over TLS (or allowPlaintextAuth) and no master users.
+   */
+  sasl?: SaslAuthenticator<UserRecord>;
 }

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -16,7 +16,7 @@ import { MaildirStore } from '../../maildir/src/index.js';
 import { startDovecot, chownTree, dovecotVersion, type DovecotInstance } from '../../../loadtest/lib/dovecot.js';
 import { generateMaildir, copyMaildir } from '../../../loadtest/lib/maildir-gen.js';
 import { Pop3Server } from './server.js';
-import { Pop3Client, TestDirectory, homeOf, testCert } from './testing.js';
+import { Pop3Client, TestDirectory, USERS, homeOf, testCert } from './testing.js';
 
 let dir: string;
 let dovecot: DovecotInstance;
@@ -35,12 +35,19 @@ before(async () => {
   // alice: Dovecot sees it first; bob: we see it first (a copy of the same messages).
   generateMaildir({ dir: join(root, DOMAIN, 'alice', 'Maildir'), messages: 60, seed: 7 });
   copyMaildir(join(root, DOMAIN, 'alice', 'Maildir'), join(root, DOMAIN, 'bob', 'Maildir'), false);
+  // carol: migrated mail, a dovecot-uidlist with POP3 UIDLs ("P" fields) for some messages.
+  const carol = join(root, DOMAIN, 'carol', 'Maildir');
+  copyMaildir(join(root, DOMAIN, 'alice', 'Maildir'), carol, false);
+  const bases = readdirSync(join(carol, 'cur')).sort().map((f) => f.split(':2,')[0]!);
+  writeFileSync(join(carol, 'dovecot-uidlist'), `3 V1700000001 N${bases.length + 1}\n`
+    + bases.map((b, i) => `${i + 1} ${i % 3 === 0 ? `Pmigrated-${i}.x ` : ''}:${b}\n`).join(''));
+  USERS['carol@example.org'] = 'carolpw';
   chownTree(root);
   const base = 20000 + Math.floor(Math.random() * 20000);
   dovecotPop3 = base + 1;
   dovecot = await startDovecot({
     dir: join(dir, 'dovecot'), mailRoot: root, port: base, pop3Port: dovecotPop3,
-    users: [{ user: 'alice@example.org', password: 'alicepw' }, { user: 'bob@example.org', password: 'bobpw' }],
+    users: [{ user: 'alice@example.org', password: 'alicepw' }, { user: 'bob@example.org', password: 'bobpw' }, { user: 'carol@example.org', password: 'carolpw' }],
   });
   const { key, cert } = await testCert();
   store = new MaildirStore({ hostname: 'test.host', fsync: false });
@@ -100,4 +107,13 @@ test('ours first, then dovecot; and after our DELE+QUIT dovecot agrees on what i
   assert.equal(o2.stat, d.stat);
   const left = o.uidl.filter((_, i) => i !== 1 && i !== 4).map((l) => l.split(' ')[1]);
   assert.deepEqual(d.uidl.map((l) => l.split(' ')[1]), left);
+});
+
+test('migrated mail: UIDLs stored in dovecot-uidlist ("P" field) are sent as Dovecot sends them', async () => {
+  const o = await listing(oursPort, 'carol@example.org', 'carolpw');
+  const d = await listing(dovecotPop3, 'carol@example.org', 'carolpw');
+  assert.deepEqual(o.uidl, d.uidl);
+  assert.equal(o.uidl[0], '1 migrated-0.x');
+  assert.equal(o.uidl[1], '2 000000026553f101');
+  assert.deepEqual(o.list, d.list);
 });

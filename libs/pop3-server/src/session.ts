@@ -38,6 +38,8 @@ export interface SessionHost {
 export interface Maildrop {
   readonly uidValidity: number;
   readonly uids: Uint32Array;
+  /** UIDLs the storage keeps for some messages (migrated mail); they win over pop3_uidl_format, as in Dovecot. */
+  readonly storedUidls: ReadonlyMap<number, string>;
   readonly sizes: Float64Array;
   readonly deleted: Uint8Array;
   readonly retrieved: Uint8Array;
@@ -261,9 +263,10 @@ export class Pop3Session {
       this.account = await this.host.deps.store.openAccount({ user: user.user, home: this.config.mailHome(user), quotaBytes: user.quotaBytes });
       this.mailbox = await this.account.open('INBOX');
       const snap = await this.mailbox.sync();
+      const storedUidls = this.mailbox.pop3Uidls ? await this.mailbox.pop3Uidls() : new Map<number, string>();
       const n = snap.messages.length;
       const drop: Maildrop = {
-        uidValidity: snap.uidValidity, uids: new Uint32Array(n), sizes: new Float64Array(n),
+        uidValidity: snap.uidValidity, uids: new Uint32Array(n), storedUidls, sizes: new Float64Array(n),
         deleted: new Uint8Array(n), retrieved: new Uint8Array(n), deletedCount: 0, deletedBytes: 0, totalBytes: 0,
       };
       for (let i = 0; i < n; i++) {

@@ -81,13 +81,13 @@ export class Run {
     return this.scope.vars.get(lower) ?? '';
   };
 
-  setVar(name: string, value: string): void {
+  setVar(name: string, value: string, at: Pos): void {
     const lower = name.toLowerCase();
     const v = clampValue(value);
     if (lower.startsWith('global.')) { this.globals.set(lower.slice(7), v); return; }
     if (this.scope.globalNames.has(lower)) { this.globals.set(lower, v); return; }
     if (!this.scope.vars.has(lower) && this.scope.vars.size >= LIMITS.sieveMaxVariables) {
-      throw new RuntimeError({ line: 0, column: 0 }, 'too many variables');
+      throw new RuntimeError(at, `too many variables (max ${LIMITS.sieveMaxVariables})`);
     }
     this.scope.vars.set(lower, v);
   }
@@ -198,7 +198,7 @@ export class Run {
       case 'set': {
         const name = this.str(pos0 as { value: string });
         const mods = new Set([...a.tags.keys()]);
-        this.setVar(name, applyModifiers(this.str(a.positional[1] as { value: string }), mods));
+        this.setVar(name, applyModifiers(this.str(a.positional[1] as { value: string }), mods), c);
         return;
       }
       case 'setflag': case 'addflag': case 'removeflag': {
@@ -206,7 +206,7 @@ export class Run {
         const list = this.strs(a.positional[a.positional.length - 1]);
         const current = varName === null ? this.flags : (this.lookup(varName) ?? '');
         const next = c.name === 'setflag' ? flagList(list).join(' ') : c.name === 'addflag' ? addFlags(current, list) : removeFlags(current, list);
-        if (varName === null) this.flags = next; else this.setVar(varName, next);
+        if (varName === null) this.flags = next; else this.setVar(varName, next, c);
         return;
       }
       case 'global':

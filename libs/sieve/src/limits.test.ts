@@ -49,6 +49,16 @@ test('a huge script stops at the step limit instead of running on', async () => 
   failedToInbox(small);
 });
 
+test('variables per scope and variable size are limited', async () => {
+  const sets = Array.from({ length: LIMITS.sieveMaxVariables + 1 }, (_, i) => `set "v${i}" "x";`).join('\n');
+  const r = await runScript(`require "variables";\n${sets}`);
+  failedToInbox(r);
+  assert.match(r.errors[0]!.message, /too many variables/);
+  assert.equal(r.errors[0]!.line, LIMITS.sieveMaxVariables + 2);
+  const big = await runScript('require ["variables","fileinto"]; set "a" "0123456789"; set "a" "${a}${a}${a}${a}${a}${a}${a}${a}"; set "a" "${a}${a}${a}${a}${a}${a}${a}${a}"; set "a" "${a}${a}${a}${a}${a}${a}${a}${a}"; set :length "n" "${a}"; fileinto "${n}";');
+  assert.deepEqual(summarize(big), [`fileinto ${LIMITS.sieveMaxVariableSize}`]);
+});
+
 test('invalid redirect address is a runtime error → INBOX', async () => {
   const r = await runScript('require "variables"; set "a" "not an address"; redirect "${a}";');
   failedToInbox(r);

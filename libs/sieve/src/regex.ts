@@ -74,7 +74,7 @@ class Parser {
     for (;;) {
       const c = this.peek();
       if (c === undefined || c === 0x7c || c === 0x29 /* ) */) break;
-      let atom = this.atom(items.length === 0);
+      let atom = this.atom();
       for (;;) {
         const q = this.quantifier();
         if (!q) break;
@@ -93,9 +93,9 @@ class Parser {
     if (c === 0x3f) { this.i++; return [0, 1]; }
     if (c === 0x7b /* { */) {
       const rest = String.fromCodePoint(...this.s.slice(this.i, this.i + 16));
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(rest);
-      if (!m) return null; // a "{" that starts no interval is a literal (glibc)
-      const min = Number(m[1]);
+      const m = /^\{(\d+|\d*(?=,))(,(\d*))?\}/.exec(rest);
+      if (!m) throw new RegexSyntax('unmatched {'); // glibc: "{" must start an interval (escape it for a literal)
+      const min = Number(m[1] || '0'); // glibc reads "{,n}" as "{0,n}"
       const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
       if (min > MAX_REPEAT || (max !== Infinity && (max > MAX_REPEAT || max < min))) throw new RegexSyntax('bad interval');
       this.i += m[0].length;
@@ -110,7 +110,7 @@ class Parser {
     return { t: 'char', p: (x) => lower(x) === l };
   }
 
-  private atom(first: boolean): Node {
+  private atom(): Node {
     const c = this.s[this.i++]!;
     switch (c) {
       case 0x28: { // (
@@ -137,8 +137,9 @@ class Parser {
         return this.lit(e);
       }
       case 0x2a: case 0x2b: case 0x3f:
-        if (first) return this.lit(c); // a leading repetition character is literal (glibc)
-        throw new RegexSyntax('repetition without operand');
+        throw new RegexSyntax('invalid preceding regular expression'); // as glibc with REG_EXTENDED
+      case 0x7b: // "{" with nothing before it
+        throw new RegexSyntax('invalid preceding regular expression');
       default:
         return this.lit(c);
     }
@@ -298,7 +299,7 @@ export function execPosix(prog: Program, subject: string, work: { n: number }): 
     // Leftmost: new attempts start only while nothing has matched yet.
     if (matched === null && pos < n) add(nlist, 0, empty, pos + 1);
     [clist, nlist] = [nlist, []];
-    if (clist.length === 0) break;
+    if (clist.length === 0 && matched !== null) break;
   }
   if (!matched) return null;
   const out: string[] = [];

@@ -105,7 +105,8 @@ export async function evalTest(run: Run, t: TestNode): Promise<boolean> {
       const values: string[] = [];
       for (const n of run.strs(p[0])) {
         const which = n.toLowerCase();
-        const path = which === 'from' ? env.from : which === 'to' ? env.to : which === 'auth' ? env.auth : undefined;
+        // "to" is the original recipient when known (ORCPT / before alias expansion), as Pigeonhole does.
+        const path = which === 'from' ? env.from : which === 'to' ? (env.origTo ?? env.to) : which === 'auth' ? env.auth : undefined;
         if (path === undefined) continue;
         const addr = envelopeAddress(path);
         // RFC 5228 §5.4: the null reverse-path compares as "" (with :all).

@@ -69,7 +69,7 @@ export interface SieveEnvelope {
   from: string;
   /** RCPT TO of this delivery (the recipient whose script runs). */
   to: string;
-  /** ORCPT when known (RFC 3461), used as the envelope "to" by Pigeonhole when present. */
+  /** Original recipient when known (ORCPT, RFC 3461, or the address before alias expansion): `envelope "to"` tests it, as Pigeonhole does. */
   origTo?: string;
   /** SMTP AUTH identity, for `envelope "auth"`. */
   auth?: string;

@@ -154,3 +154,12 @@ test('ldaps:// and StartTLS: logins over TLS, the server certificate checked aga
     await tlsSlapd.close();
   }
 });
+
+test('bounded pool: 40 concurrent logins over a pool of 2 connections all get their right answer', async () => {
+  const d = dir({ poolSize: 2 });
+  const r = await Promise.all(Array.from({ length: 40 }, (_, i) => d.authenticate(i % 2 ? 'alice@example.org' : 'bob@example.org', i % 4 < 2 ? (i % 2 ? 'alicepw' : 'bobpw') : 'wrong')));
+  r.forEach((u, i) => assert.equal(u?.user ?? null, i % 4 < 2 ? (i % 2 ? 'alice@example.org' : 'bob@example.org') : null, `login ${i}`));
+  // Connects: at most 2 per pool (search + auth), each with its one initial bind.
+  const connects = d.operations.bind - 40;
+  assert.ok(connects <= 4, `at most 4 connection binds, saw ${connects}`);
+});

@@ -63,8 +63,13 @@ export class LdapPool {
 
   private async acquire(): Promise<Client> {
     if (this.closed) throw new MailError('TEMP', 'LDAP directory closed');
-    const c = this.idle.pop();
-    if (c) return c;
+    // A connection the server closed while idle would be re-opened by ldapts transparently, but
+    // unbound and without StartTLS: never reuse it, open a properly set-up one instead.
+    for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      if (c.isConnected) return c;
+      this.open--;
+      void c.unbind().catch(() => undefined);
+    }
     if (this.open < this.opts.size) {
       this.open++;
       try {

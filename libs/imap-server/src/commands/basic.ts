@@ -20,6 +20,15 @@ export async function logout(s: Session): Promise<Reply> {
 }
 
 export async function id(s: Session, cmd: CmdOf<'ID'>): Promise<void> {
+  // Dovecot's proxies send the client's address as x-originating-ip; believed only before login and from
+  // sasl.trustedNetworks, it then stands for the client in logs and the user+IP limit.
+  const fwd = cmd.params && s.state === 'notauth' && s.host.deps.sasl?.isTrusted(s.remoteAddress)
+    ? new Map(cmd.params.map(([k, v]) => [k.toLowerCase(), v])) : null;
+  const origin = fwd?.get('x-originating-ip');
+  if (fwd && origin && /^[0-9A-Fa-f.:]{2,45}$/.test(origin)) {
+    s.clientAddress = origin;
+    s.log = s.log.child({ client: origin, proxy: s.remoteAddress, remotePort: fwd.get('x-originating-port') ?? undefined, session: fwd.get('x-session-id')?.slice(0, 64) ?? undefined });
+  }
   if (cmd.params) s.log.info({ clientId: Object.fromEntries(cmd.params.slice(0, 30).map(([k, v]) => [k.slice(0, 64), v?.slice(0, 200) ?? null])) }, 'client ID');
   s.write(`* ID (${imapString('name')} ${imapString('ucs-mail')} ${imapString('vendor')} ${imapString('Univention')})\r\n`);
 }

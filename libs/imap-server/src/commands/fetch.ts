@@ -154,7 +154,6 @@ function metaLine(t: Target, items: FetchAtt[], recent: boolean, seenChanged: bo
 
 /** Writes exactly `length` bytes: a file that shrank or grew must not desynchronise the protocol. */
 async function writeExact(s: Session, stream: Readable, length: number): Promise<void> {
-  s.flush();
   let sent = 0;
   try {
     for await (const c of stream) {
@@ -162,7 +161,7 @@ async function writeExact(s: Session, stream: Readable, length: number): Promise
       if (sent + b.length > length) b = b.subarray(0, length - sent);
       if (b.length > 0) {
         sent += b.length;
-        if (!s.socket.write(b)) await s.drain(0);
+        if (!s.writeBuffer(b)) await s.drain(0);
       }
       if (sent >= length) break;
     }

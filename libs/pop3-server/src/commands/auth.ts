@@ -4,12 +4,11 @@
  * the user is unknown or the password wrong; replies carry RFC 3206 codes ([AUTH], [SYS/TEMP], [IN-USE]).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createMechanism } from '../../../sasl/src/index.js';
+import { SASL_MECHANISMS, createMechanism } from '../../../sasl/src/index.js';
 import { LIMITS } from '../../../core/src/limits.js';
 import { isMailError } from '../../../core/src/errors.js';
 import { err, multiline, ok, challenge } from '../../../pop3-codec/src/responses.js';
 import type { Pop3Command } from '../../../pop3-codec/src/types.js';
-import { SASL_MECHANISMS } from '../../../sasl/src/index.js';
 import type { UserRecord } from '../../../directory/src/types.js';
 import type { Pop3Session } from '../session.js';
 import { errorReply } from '../errors.js';
@@ -32,7 +31,7 @@ export async function pass(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
   const name = s.pendingUser;
   s.pendingUser = null;
   if (name === null) { s.write(err('No username given.')); return false; }
-  return finishLogin(s, () => s.host.deps.directory.authenticate(name, cmd.rest, ctx(s)), name, started);
+  return finishLogin(s, () => checkPassword(s, name, cmd.rest, null), name, started);
 }
 
 /** RFC 1939 §7 APOP: MD5(timestamp + secret); only for users whose stored secret is plaintext-equivalent. */
@@ -59,7 +58,7 @@ export async function auth(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
     return true;
   }
   if (cmd.args.length > 2) { s.write(err('Invalid AUTH arguments.')); return false; }
-  const mech = createMechanism(cmd.args[0]!);
+  const mech = s.host.deps.sasl ? s.host.deps.sasl.mechanism(cmd.args[0]!) : createMechanism(cmd.args[0]!);
   if (!mech) { s.write(err('Unsupported authentication mechanism.')); return false; }
   if (!plaintextAllowed(s)) { s.write(PLAINTEXT_REFUSED); return false; }
   let resp: Buffer | null = null;
@@ -72,8 +71,8 @@ export async function auth(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
     const r = mech.step(resp);
     if (r.kind === 'error') return failed(s, started, cmd.args[0]!);
     if (r.kind === 'done') {
-      const { authcid, password } = r;
-      return finishLogin(s, () => s.host.deps.directory.authenticate(authcid, password, ctx(s)), authcid, started);
+      const { authcid, password, authzid } = r;
+      return finishLogin(s, () => checkPassword(s, authcid, password, authzid), authcid, started);
     }
     s.write(challenge(r.challenge));
     s.receiver.expectLine();
@@ -107,6 +106,16 @@ export async function stls(s: Pop3Session): Promise<boolean> {
 
 function ctx(s: Pop3Session) {
   return { service: 'pop3', remoteIp: s.remoteAddress, secure: s.secure };
+}
+
+/** USER/PASS and SASL credentials: through the shared SASL policy when given (master users), else the directory. */
+async function checkPassword(s: Pop3Session, login: string, password: string, authzid: string | null): Promise<UserRecord | null> {
+  const sasl = s.host.deps.sasl;
+  if (!sasl) return s.host.deps.directory.authenticate(login, password, ctx(s));
+  const out = await sasl.login(login, password, authzid, ctx(s));
+  if (out.ok && out.master) s.log.info({ user: out.user.user, master: out.master }, 'master user login');
+  if (!out.ok && out.why !== 'credentials') s.log.info({ why: out.why }, 'master user login refused');
+  return out.ok ? out.user : null;
 }
 
 function decodeB64(t: string): Buffer | null {

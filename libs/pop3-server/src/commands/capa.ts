@@ -6,7 +6,9 @@ import type { Pop3Session } from '../session.js';
 
 /** Plaintext credentials are accepted on this connection now (RFC 8314; Dovecot disable_plaintext_auth). */
 export function plaintextAllowed(s: Pop3Session): boolean {
-  return s.secure || s.config.allowPlaintextAuth;
+  if (s.secure || s.config.allowPlaintextAuth) return true;
+  // Dovecot login_trusted_networks: plaintext without TLS is fine from trusted networks (sasl.trustedNetworks).
+  return s.host.deps.sasl?.plaintextAllowed({ secure: s.secure, remoteIp: s.remoteAddress }) ?? false;
 }
 
 export function capabilities(s: Pop3Session): string[] {

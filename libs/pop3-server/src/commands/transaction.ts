@@ -29,7 +29,9 @@ export async function list(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
 export async function uidl(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
   const d = s.drop!;
   const fmt = compileUidl(s.config.uidlFormat);
-  return listing(s, cmd, (i) => fmt({ uid: d.uids[i]!, uidValidity: d.uidValidity }), '');
+  const stored = d.storedUidls;
+  if (stored.size === 0) return listing(s, cmd, (i) => fmt({ uid: d.uids[i]!, uidValidity: d.uidValidity }), '');
+  return listing(s, cmd, (i) => stored.get(d.uids[i]!) ?? fmt({ uid: d.uids[i]!, uidValidity: d.uidValidity }), '');
 }
 
 /** LIST/UIDL with one argument: one line; without: every undeleted message, in chunks with backpressure. */

@@ -1,0 +1,127 @@
+// Differential test: the same auth-protocol conversations against a real Dovecot 2.3 auth service
+// (Debian) and ours must get the same replies (SPID/CUID/COOKIE values aside). This is what makes
+// the service "Dovecot-compatible" for Postfix, Exim and any other auth client.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../testing/src/postfix.js';
+import { RawAuthClient, startTestAuthService, b64, type TestAuthService } from './testing.js';
+
+const DOVECOT = '/usr/sbin/dovecot';
+let ours: TestAuthService;
+let dovecotDir = '';
+let dovecotPort = 0;
+
+before(async () => {
+  if (!existsSync(DOVECOT)) throw new Error(`${DOVECOT} is not installed: run scripts/test-deps.sh (apt-get install dovecot-core)`);
+  ours = await startTestAuthService({}, 0);
+  dovecotDir = await mkdtemp(join(tmpdir(), 'dovecot-auth-ref-'));
+  await chmod(dovecotDir, 0o755);
+  dovecotPort = await freePort();
+  await writeFile(join(dovecotDir, 'passwd'), 'alice@example.org:{PLAIN}alicepw\n');
+  // Each "{" on its own line (Dovecot's parser); no protocols: only the auth service runs.
+  await writeFile(join(dovecotDir, 'dovecot.conf'), `base_dir = ${dovecotDir}/run
+state_dir = ${dovecotDir}/state
+log_path = ${dovecotDir}/dovecot.log
+instance_name = auth-diff-${dovecotPort}
+listen = 127.0.0.1
+protocols = none
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dovecotDir}/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${dovecotDir}/home/%u
+}
+service auth {
+  inet_listener {
+    address = 127.0.0.1
+    port = ${dovecotPort}
+  }
+}
+`);
+  const r = spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dovecot did not start: ${r.stderr}`);
+  for (let i = 0; i < 100; i++) {
+    try { (await RawAuthClient.connect({ port: dovecotPort })).end(); return; } catch { await new Promise((res) => setTimeout(res, 50)); }
+  }
+  throw new Error('dovecot auth listener did not come up');
+});
+
+after(async () => {
+  await ours?.close();
+  if (dovecotDir) {
+    let pid = 0;
+    try { pid = Number(readFileSync(join(dovecotDir, 'run', 'master.pid'), 'utf8').trim()); } catch { /* not running */ }
+    spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf'), 'stop']);
+    for (let i = 0; pid > 0 && i < 100; i++) {
+      try { process.kill(pid, 0); } catch { break; }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await rm(dovecotDir, { recursive: true, force: true });
+  }
+});
+
+const normalize = (l: string) => l.replace(/^(SPID|CUID)\t\d+$/, '$1\tN').replace(/^COOKIE\t[0-9a-f]{32}$/, 'COOKIE\tX');
+
+/** Sends each line and collects the one reply it gets (lines with no reply: null expected). */
+async function converse(port: number, steps: Array<[string, boolean]>): Promise<string[]> {
+  const c = await RawAuthClient.connect({ port });
+  const got: string[] = [];
+  for (;;) { const l = await c.line(); if (l === null) break; got.push(normalize(l)); if (l === 'DONE') break; }
+  c.send('VERSION\t1\t0\nCPID\t4242\n');
+  for (const [line, replies] of steps) {
+    c.send(`${line}\n`);
+    if (replies) got.push(normalize((await c.line()) ?? '(closed)'));
+  }
+  c.end();
+  return got;
+}
+
+const R = 'service=smtp\tnologin\tlip=127.0.0.1\trip=127.0.0.1';
+
+test('handshake, PLAIN/LOGIN success, wrong password, CONT flows: same replies as Dovecot 2.3', async () => {
+  const steps: Array<[string, boolean]> = [
+    [`AUTH\t1\tPLAIN\t${R}\tresp=${b64('\0alice@example.org\0alicepw')}`, true],
+    [`AUTH\t2\tPLAIN\t${R}\tresp=${b64('\0alice@example.org\0wrong')}`, true],
+    [`AUTH\t3\tPLAIN\t${R}\tresp=${b64('\0nobody@example.org\0alicepw')}`, true],
+    [`AUTH\t4\tLOGIN\t${R}`, true],
+    [`CONT\t4\t${b64('alice@example.org')}`, true],
+    [`CONT\t4\t${b64('alicepw')}`, true],
+    [`AUTH\t5\tPLAIN\t${R}`, true],
+    [`CONT\t5\t${b64('\0alice@example.org\0alicepw')}`, true],
+    [`AUTH\t6\tPLAIN\t${R}\tresp=`, true],
+    [`CONT\t6\t${b64('\0alice@example.org\0alicepw')}`, true],
+    [`AUTH\t7\tLOGIN\t${R}\tresp=${b64('alice@example.org')}`, true],
+    [`CONT\t7\t${b64('alicepw')}`, true],
+    [`CONT\t99\tAAAA`, true],
+  ];
+  const theirs = await converse(dovecotPort, steps);
+  const mine = await converse(ours.port, steps);
+  assert.deepEqual(mine, theirs);
+  assert.equal(theirs.length, 7 + steps.length, 'the conversation ran to the end on Dovecot');
+});
+
+test('malformed requests: FAIL for the same request ids as Dovecot', async () => {
+  const steps: Array<[string, boolean]> = [
+    [`AUTH\t1\tCRAM-MD5\t${R}`, true],
+    [`AUTH\t2\tPLAIN\t${R}\tresp=${b64('garbage-without-nuls')}`, true],
+    [`AUTH\t3\tPLAIN\t${R}\tresp=${b64('\0\0')}`, true],
+    [`AUTH\t4\tLOGIN\t${R}`, true],
+    [`CONT\t4\t${b64('')}`, true],
+  ];
+  const kind = (l: string) => l.split('\t').slice(0, 2).join(' ');
+  const theirs = (await converse(dovecotPort, steps)).map(kind);
+  const mine = (await converse(ours.port, steps)).map(kind);
+  assert.deepEqual(mine, theirs);
+});

@@ -1,0 +1,6 @@
+export { BackendPool, BackendRefused, type Backend, type PoolOptions, type Route } from './backend-pool.js';
+export { ImapProxy, imapBackendLogin, type ImapProxyConfig } from './imap-proxy.js';
+export { proxyLogin, type Credentials, type HandshakeContext } from './login.js';
+export { proxyMetrics, breakerValue, type ProxyMetrics } from './metrics.js';
+export { relay, type Relay } from './relay.js';
+export type { ProxyDeps, ClientInfo } from './types.js';

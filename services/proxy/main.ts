@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * The login proxy node (issue 6): config -> directory (auth cache), TLS, session registry, backend pools
+ * -> IMAP (and POP3, ManageSieve when configured) proxy listeners + HTTP metrics. Stateless: run any number.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../libs/config/src/load.js';
+import { loadTls, secureContext } from '../../libs/tls/src/index.js';
+import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
+import { ImapProxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
+import { openDirectory } from '../mail/directory.js';
+import { createSaslAuthenticator } from '../mail/sasl.js';
+import { onShutdown } from '../mail/shutdown.js';
+import { openRegistry } from './registry.js';
+import { createPool } from './pools.js';
+
+const USAGE = 'usage: mailproxy [--config FILE]   run a login proxy node (config section `proxy`, docs/configuration.md)\n';
+
+async function main(): Promise<number | null> {
+  let config: string | null = null;
+  try {
+    const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    if (values.help) { process.stdout.write(USAGE); return 0; }
+    config = values.config ?? null;
+  } catch (e) { process.stderr.write(`mailproxy: ${(e as Error).message}\n${USAGE}`); return 64; }
+  const loaded = loadConfig(config, process.env);
+  for (const w of loaded.warnings) process.stderr.write(`config warning: ${w}\n`);
+  const c = loaded.config;
+  const errors = [...loaded.errors];
+  if (c && (c.proxy.masterUser === null || c.proxy.masterPassword === null)) errors.push('proxy.masterUser and proxy.masterPassword: required (the backends\' master login)');
+  if (c && Object.keys(c.proxy.backends).length === 0 && (c.proxy.imapPort !== null || c.proxy.imapTlsPort !== null)) errors.push('proxy.backends: at least one IMAP backend is required');
+  if (!c || errors.length > 0) {
+    for (const e of errors) process.stderr.write(`config error: ${e}\n`);
+    return 78; // EX_CONFIG
+  }
+  const logger = createLogger({ level: c.log.level, pretty: c.log.pretty, base: { pid: process.pid, node: c.node.hostname, service: 'proxy' } });
+  process.on('uncaughtException', (e) => { logger.fatal({ err: e }, 'uncaught exception: exiting'); process.exit(1); });
+  const metrics = createMetrics();
+  const dirs = await openDirectory(c, logger, metrics.registry);
+  const tls = await loadTls({ ...c.tls, hostnames: ['localhost', '127.0.0.1', '::1', c.node.hostname] });
+  const registry = await openRegistry(c);
+  const base: Omit<ProxyDeps, 'pool' | 'maxUserIp' | 'allowPlaintextAuth'> = {
+    sasl: createSaslAuthenticator(c, dirs.directory), registry, logger, metrics: metrics.registry,
+    tls: secureContext(tls), hostname: c.node.hostname, master: { user: c.proxy.masterUser!, password: c.proxy.masterPassword! },
+  };
+  const bound: Array<{ name: string; port: number }> = [];
+  const closers: Array<[string, () => Promise<void>]> = [];
+  const imap = new ImapProxy({
+    ...base, pool: createPool(c, 'imap', c.proxy.backends, logger, metrics.registry),
+    maxUserIp: c.imap.maxUserIpConnections, allowPlaintextAuth: c.imap.allowPlaintextAuth,
+  }, { maxMessageSize: c.imap.maxMessageSize });
+  closers.push(['imap', () => imap.close()]);
+  if (c.proxy.imapPort !== null) bound.push({ name: 'imap', port: await imap.listen({ host: c.proxy.host, port: c.proxy.imapPort, implicitTls: false }) });
+  if (c.proxy.imapTlsPort !== null) bound.push({ name: 'imaps', port: await imap.listen({ host: c.proxy.host, port: c.proxy.imapTlsPort, implicitTls: true }) });
+  for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
+  let ready = false;
+  const http = c.http.port === null ? null : await startHttp({ host: c.http.host, port: c.http.port, registry: metrics.registry, checks: { listeners: () => ready } });
+  onShutdown(logger, () => [...closers, ['registry', () => registry.close()], ['http', async () => http?.close()], ['directory', () => dirs.close()]], 30_000, () => { ready = false; });
+  ready = true;
+  const lines = bound.map((b) => `listening ${b.name} ${c.proxy.host}:${b.port}`);
+  if (http) lines.push(`listening http ${c.http.host}:${http.port}`);
+  process.stdout.write(`${lines.join('\n')}\n\nproxy node ${c.node.hostname} ready (config: ${config ?? 'embedded defaults'}; backends: ${Object.keys(c.proxy.backends).join(', ')})\n`);
+  logger.info({ listeners: bound, backends: c.proxy.backends }, 'proxy started');
+  return null;
+}
+
+main().then((code) => { if (code !== null) process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`mailproxy: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
