@@ -118,9 +118,9 @@ proxy:
   imapPort: 0
   masterUser: ${MASTER.user}
   masterPassword: ${MASTER.password}
-  connectTimeout: 1000
+  connectTimeout: 1000ms
   breakerFailures: 3
-  breakerCoolDown: 1500
+  breakerCoolDown: 1500ms
   backends:
 ${Object.entries(backends).map(([n, p]) => `    ${n}: 127.0.0.1:${p}`).join('\n')}
 `);

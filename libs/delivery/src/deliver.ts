@@ -1,6 +1,8 @@
 /**
- * Local delivery of one message to one recipient: the path the `deliver` command uses now and LMTP
- * will use later. Resolves the recipient (primary address or alias) in the directory, opens the
+ * Direct local delivery of one message to one recipient, without Sieve, forwards or trace headers:
+ * for system messages such as quota warnings (UCS runs dovecot-lda for those). Mail from outside
+ * (LMTP, the deliver command) goes through Deliverer (deliverer.ts) instead.
+ * Resolves the recipient (primary address or alias) in the directory, opens the
  * account in its mail home, and appends the message as a delivery (new/, \Recent) to INBOX or the
  * named folder, creating and subscribing the folder when missing (dovecot-lda -m with
  * lda_mailbox_autocreate/autosubscribe). The message is streamed, never held in memory.

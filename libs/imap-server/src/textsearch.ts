@@ -10,6 +10,8 @@ import { decodeCharset } from '../../mime/src/charset.js';
 
 /** Per text part we decode at most this much for searching (bounded memory per message). */
 const MAX_PART_BYTES = 16 * 1024 * 1024;
+/** Messages up to this size are read once per SEARCH evaluation instead of once per part. */
+const WHOLE_READ_MAX = 256 * 1024;
 
 export async function readRange(mb: Mailbox, uid: number, start: number, end: number, max = MAX_PART_BYTES): Promise<Buffer> {
   if (end <= start) return Buffer.alloc(0);
@@ -63,7 +65,16 @@ export class MessageContent {
   private headers: Array<[string, string]> | null = null;
   private text: string | null = null;
   private st: MessageStructure | null = null;
-  constructor(private readonly mb: Mailbox, readonly uid: number) {}
+  private whole: Promise<Buffer> | null = null;
+  /** `size`: the message's size when known; a small message is then read once for all its parts. */
+  constructor(private readonly mb: Mailbox, readonly uid: number, private readonly size = -1) {}
+
+  /** Bytes [start, end) (at most `max`), from one read of the whole message when it is small. */
+  private range(start: number, end: number, max = MAX_PART_BYTES): Promise<Buffer> {
+    if (this.size < 0 || this.size > WHOLE_READ_MAX) return readRange(this.mb, this.uid, start, end, max);
+    if (!this.whole) this.whole = readRange(this.mb, this.uid, 0, this.size);
+    return this.whole.then((b) => b.subarray(Math.min(start, b.length), Math.min(end, start + max, b.length)));
+  }
 
   async structure(): Promise<MessageStructure> {
     if (!this.st) this.st = await this.mb.structure(this.uid);
@@ -73,7 +84,7 @@ export class MessageContent {
   async headerFields(): Promise<Array<[string, string]>> {
     if (!this.headers) {
       const st = await this.structure();
-      const buf = await readRange(this.mb, this.uid, 0, st.body.bodyStart, 1024 * 1024);
+      const buf = await this.range(0, st.body.bodyStart, 1024 * 1024);
       this.headers = parseHeaderBlock(buf);
     }
     return this.headers;
@@ -93,13 +104,13 @@ export class MessageContent {
       if (depth > 20) return;
       if (p.children) { for (const c of p.children) await walk(c, depth + 1); return; }
       if (p.message) {
-        const hb = await readRange(this.mb, this.uid, p.message.body.headerStart, p.message.body.bodyStart, 1024 * 1024);
+        const hb = await this.range(p.message.body.headerStart, p.message.body.bodyStart, 1024 * 1024);
         chunks.push(parseHeaderBlock(hb).map(([k, v]) => `${k}: ${decodeWords(v)}`).join('\n'));
         await walk(p.message.body, depth + 1);
         return;
       }
       if (p.contentType.type !== 'text') return;
-      const raw = await readRange(this.mb, this.uid, p.bodyStart, p.bodyEnd);
+      const raw = await this.range(p.bodyStart, p.bodyEnd);
       chunks.push(decodeBody(raw, p));
     };
     await walk(st.body, 0);

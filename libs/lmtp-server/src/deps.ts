@@ -1,5 +1,4 @@
 /** What the LMTP server is given: the delivery path, a logger and its settings. */
-import type { MailError } from '../../core/src/errors.js';
 import type { Envelope, Outcome, DeliveryLogger } from '../../delivery/src/deliverer.js';
 import type { ResolvedRecipient } from '../../delivery/src/resolve.js';
 import type { MessageSource } from '../../delivery/src/source.js';
@@ -27,4 +26,3 @@ export interface LmtpServerDeps {
   config: LmtpServerConfig;
 }
 
-export type { MailError };

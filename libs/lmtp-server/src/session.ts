@@ -20,6 +20,8 @@ export class LmtpSession {
   readonly rx = new LmtpReceiver({ maxLineLength: LIMITS.lmtpMaxLineLength });
   heloName: string | null = null;
   tx: Transaction | null = null;
+  /** The BDAT chunk being read (RFC 3030 §2): LAST or not, and the reply if the command was refused (sent at the chunk's end). */
+  chunk: { last: boolean; refused: Reply | null } | null = null;
   closed = false;
   private badCommands = 0;
   private busy = false;

@@ -229,6 +229,17 @@ const RAW8 = crlf("From: a@b.c\nDate: Sat, 29 Feb 2020 23:59:60 +1345\n\nbody\n"
 const RAW9 = crlf("From: a@b.c\nDate: garbage\n\nbody\n");
 
 export const DIFF_EXTRA: Array<{ msg?: string; script: string }> = [
+  { script: "require [\"editheader\",\"fileinto\",\"variables\",\"index\"]; deleteheader :index 1 :last \"received\"; if header :matches \"received\" \"*\" { fileinto \"${1}\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\",\"index\"]; addheader \"X-A\" \"1\"; addheader \"X-A\" \"2\"; addheader :last \"X-A\" \"3\"; deleteheader :index 2 \"x-a\"; if header :index 2 :matches \"x-a\" \"*\" { fileinto \"${1}\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; deleteheader :matches \"subject\" \"*version*\"; if exists \"subject\" { fileinto \"still\"; } else { fileinto \"gone\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; deleteheader :is \"subject\" \"nomatch\"; if exists \"subject\" { fileinto \"still\"; } else { fileinto \"gone\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; deleteheader :contains \"x-encoded\" \"Köln\"; if exists \"x-encoded\" { fileinto \"still\"; } else { fileinto \"gone\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\",\"index\"]; deleteheader :index 5 \"received\"; if header :index 2 :matches \"received\" \"*\" { fileinto \"two\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; addheader \"X-Long\" \"  spaced  value  \"; if header :matches \"x-long\" \"*\" { fileinto \"[${1}]\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; addheader :last \"Subject\" \"second\"; if header :matches \"subject\" \"*\" { fileinto \"${1}\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; addheader \"Subject\" \"first\"; if header :matches \"subject\" \"*\" { fileinto \"${1}\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\",\"relational\",\"comparator-i;ascii-numeric\"]; addheader \"Received\" \"x\"; if header :count \"eq\" :comparator \"i;ascii-numeric\" \"received\" \"3\" { fileinto \"three\"; } else { fileinto \"other\"; }" },
+  { script: "require [\"editheader\",\"fileinto\",\"variables\"]; deleteheader \"x-nope\"; addheader \"x-nope\" \"a\"; deleteheader \"X-NOPE\"; if exists \"x-nope\" { fileinto \"still\"; } else { fileinto \"gone\"; }" },
   { script: "require \"regex\"; if header :regex \"subject\" \"^\\\\[a{,2}cme\" { discard; }" },
   { script: "require \"regex\"; if header :regex \"subject\" \"x{|version\" { discard; }" },
   { script: "require \"regex\"; if header :regex \"subject\" \"x{a\" { discard; }" },

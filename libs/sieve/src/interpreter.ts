@@ -319,7 +319,8 @@ function redirectKey(address: string): string {
 
 /** RFC 5293 §4.1: non-ASCII values go out as RFC 2047 encoded words; line breaks are unfolded. */
 function encodeHeaderValue(v: string): string {
-  const flat = v.replace(/\r?\n[ \t]*/g, ' ');
+  // Line breaks become spaces; trailing white space goes (as Pigeonhole), leading stays.
+  const flat = v.replace(/\r?\n[ \t]*/g, ' ').replace(/[ \t]+$/, '');
   if (/^[\x20-\x7e\t]*$/.test(flat)) return flat;
   return `=?UTF-8?B?${Buffer.from(flat, 'utf8').toString('base64')}?=`;
 }

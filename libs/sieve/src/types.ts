@@ -181,7 +181,7 @@ export interface SieveResult {
   keepFlags: string[];
   /** Header edits, or null when the script made none. */
   headerEdits: HeaderEdits | null;
-  /** Runtime errors (at most one: the run stops at the first) and warnings. */
+  /** The runtime error that ended the run (at most one: the run stops at the first), with its position. */
   errors: SieveRuntimeError[];
   /** Steps the interpreter took (for metrics and limit tuning). */
   steps: number;

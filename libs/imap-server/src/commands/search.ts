@@ -114,6 +114,9 @@ async function match(k: SearchKey, c: Ctx): Promise<boolean> {
   }
 }
 
+/** Whether a key reads headers or bodies (cost > 0: worth reading ahead). */
+function needsContent(k: SearchKey): boolean { return cost(k) > 0; }
+
 function usesModseq(k: SearchKey): boolean {
   switch (k.kind) {
     case 'modseq': return true;
@@ -135,18 +138,35 @@ export async function search(s: Session, cmd: CmdOf<'SEARCH'>): Promise<Reply | 
   const now = Date.now();
   const modseqKey = usesModseq(cmd.criteria);
   if (modseqKey) { s.enabled.add('CONDSTORE'); view.condstore = true; }
-  for (let i = 0; i < view.entries.length; i++) {
-    const e = view.entries[i]!;
-    if (e.expunged) continue;
-    if (i > 0 && i % LIMITS.imapOutputCheckEvery === 0) await s.drain();
-    let ok: boolean;
-    try {
-      ok = await match(cmd.criteria, { view, seq: i + 1, e, content: new MessageContent(mb, e.uid), now });
-    } catch (err) {
-      if (isMailError(err) && (err.code === 'EXPUNGED' || err.code === 'NOTFOUND')) continue;
-      throw err;
+  // Content keys read files: evaluate a few messages ahead so their I/O overlaps (results stay in order).
+  const ahead = needsContent(cmd.criteria) ? LIMITS.imapSearchLookahead : 1;
+  const entries = view.entries;
+  const evaluate = (i: number): Promise<boolean | 'gone'> => {
+    const e = entries[i]!;
+    return match(cmd.criteria, { view, seq: i + 1, e, content: new MessageContent(mb, e.uid, e.rec.size), now }).then(
+      (ok) => ok,
+      (err: unknown) => { if (isMailError(err) && (err.code === 'EXPUNGED' || err.code === 'NOTFOUND')) return 'gone' as const; throw err; });
+  };
+  const queue: Array<{ i: number; p: Promise<boolean | 'gone'> }> = [];
+  let next = 0;
+  const fill = () => {
+    while (queue.length < ahead && next < entries.length) {
+      const i = next++;
+      if (entries[i]!.expunged) continue;
+      const p = evaluate(i);
+      p.catch(() => undefined); // awaited below; avoid an unhandled rejection while queued
+      queue.push({ i, p });
     }
-    if (ok) hits.push({ seq: i + 1, uid: e.uid, modseq: e.rec.modseq });
+  };
+  let done = 0;
+  fill();
+  while (queue.length > 0) {
+    const { i, p } = queue.shift()!;
+    const ok = await p;
+    fill();
+    if (++done % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+    const e = entries[i]!;
+    if (ok === true) hits.push({ seq: i + 1, uid: e.uid, modseq: e.rec.modseq });
   }
   const nums = hits.map((h) => (cmd.uid ? h.uid : h.seq));
   const maxMod = hits.reduce((m, h) => Math.max(m, h.modseq), 0);

@@ -12,11 +12,6 @@ import { Spool } from '../../../delivery/src/spool.js';
 
 type Bdat = Extract<Command, { verb: 'BDAT' }>;
 
-/** BDAT whose chunk we read but refuse (reply sent at the chunk's end, RFC 3030 §2). */
-const refusedChunks = new WeakMap<LmtpSession, { reply: ReturnType<typeof reply> }>();
-/** Whether the current BDAT chunk is the LAST one. */
-const lastChunk = new WeakMap<LmtpSession, boolean>();
-
 function sequenceError(s: LmtpSession): ReturnType<typeof reply> | null {
   if (!s.tx) return reply(503, '5.5.1', 'MAIL needed first');
   if (s.tx.recipients.length === 0) return reply(503, '5.5.1', 'No valid recipients');
@@ -35,16 +30,16 @@ export function startData(s: LmtpSession): void {
 export function startBdat(s: LmtpSession, c: Bdat): void {
   // The chunk follows the command whatever we answer, so the receiver reads it either way.
   const e = sequenceError(s) ?? (s.tx!.mode === 'data' ? reply(503, '5.5.1', 'BDAT not allowed after DATA') : null);
-  if (e) { refusedChunks.set(s, { reply: e }); return; }
+  if (e) { s.chunk = { last: c.last, refused: e }; return; }
   const tx = s.tx!;
   tx.mode = 'bdat';
   tx.spool ??= new Spool(s.deps.config.spoolDir);
-  lastChunk.set(s, c.last);
+  s.chunk = { last: c.last, refused: null };
 }
 
 export async function onBodyData(s: LmtpSession, chunk: Buffer): Promise<void> {
   const tx = s.tx;
-  if (refusedChunks.has(s) || !tx || !tx.spool || tx.tooBig || tx.failed) return;
+  if (s.chunk?.refused || !tx || !tx.spool || tx.tooBig || tx.failed) return;
   if (tx.spool.size + chunk.length > s.deps.config.maxMessageSize) {
     tx.tooBig = true;
     await tx.spool.discard();
@@ -59,15 +54,15 @@ export async function onBodyData(s: LmtpSession, chunk: Buffer): Promise<void> {
 }
 
 export async function onBodyEnd(s: LmtpSession): Promise<void> {
-  const refused = refusedChunks.get(s);
-  if (refused) { refusedChunks.delete(s); s.bad(refused.reply); return; }
+  const chunk = s.chunk;
+  s.chunk = null;
+  if (chunk?.refused) { s.bad(chunk.refused); return; }
   const tx = s.tx;
   if (!tx || !tx.spool) return;
-  if (tx.mode === 'bdat' && !lastChunk.get(s)) {
+  if (tx.mode === 'bdat' && !chunk?.last) {
     if (tx.tooBig) { await s.abortTransaction(); return s.send(reply(552, '5.3.4', 'Message too big for system')); }
     return s.send(reply(250, '2.0.0', `${tx.spool.size} octets received`));
   }
-  lastChunk.delete(s);
   const spool = tx.spool;
   const rcpts = tx.recipients;
   s.tx = null;
