@@ -5,8 +5,12 @@ set -euo pipefail
 need=()
 command -v mbsync      >/dev/null 2>&1 || need+=(isync)
 command -v fetchmail   >/dev/null 2>&1 || need+=(fetchmail)
-command -v dovecot     >/dev/null 2>&1 || need+=(dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve dovecot-managesieved)
-[ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)   # POP3 differential test and benchmark
+# Dovecot 2.3 is the reference server of the differential tests and benchmarks; each part on its own.
+[ -x /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
+[ -x /usr/lib/dovecot/lmtp ] || need+=(dovecot-lmtpd)
+[ -x /usr/lib/dovecot/managesieve ] || need+=(dovecot-managesieved)
+command -v sieve-test  >/dev/null 2>&1 || need+=(dovecot-sieve)   # Pigeonhole differential test
 command -v slapd       >/dev/null 2>&1 || need+=(slapd)
 command -v ldapsearch  >/dev/null 2>&1 || need+=(ldap-utils)
 command -v swaks       >/dev/null 2>&1 || need+=(swaks)

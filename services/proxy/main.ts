@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../libs/config/src/load.js';
 import { loadTls, secureContext } from '../../libs/tls/src/index.js';
 import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
-import { ImapProxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
+import { ImapProxy, Pop3Proxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
 import { openDirectory } from '../mail/directory.js';
 import { createSaslAuthenticator } from '../mail/sasl.js';
 import { onShutdown } from '../mail/shutdown.js';
@@ -29,6 +29,7 @@ async function main(): Promise<number | null> {
   const errors = [...loaded.errors];
   if (c && (c.proxy.masterUser === null || c.proxy.masterPassword === null)) errors.push('proxy.masterUser and proxy.masterPassword: required (the backends\' master login)');
   if (c && Object.keys(c.proxy.backends).length === 0 && (c.proxy.imapPort !== null || c.proxy.imapTlsPort !== null)) errors.push('proxy.backends: at least one IMAP backend is required');
+  if (c && Object.keys(c.proxy.pop3Backends).length === 0 && (c.proxy.pop3Port !== null || c.proxy.pop3TlsPort !== null)) errors.push('proxy.pop3Backends: at least one POP3 backend is required with proxy.pop3Port/pop3TlsPort');
   if (!c || errors.length > 0) {
     for (const e of errors) process.stderr.write(`config error: ${e}\n`);
     return 78; // EX_CONFIG
@@ -52,6 +53,15 @@ async function main(): Promise<number | null> {
   closers.push(['imap', () => imap.close()]);
   if (c.proxy.imapPort !== null) bound.push({ name: 'imap', port: await imap.listen({ host: c.proxy.host, port: c.proxy.imapPort, implicitTls: false }) });
   if (c.proxy.imapTlsPort !== null) bound.push({ name: 'imaps', port: await imap.listen({ host: c.proxy.host, port: c.proxy.imapTlsPort, implicitTls: true }) });
+  if (c.proxy.pop3Port !== null || c.proxy.pop3TlsPort !== null) {
+    const pop3 = new Pop3Proxy({
+      ...base, pool: createPool(c, 'pop3', c.proxy.pop3Backends, logger, metrics.registry),
+      maxUserIp: c.pop3.maxUserIpConnections, allowPlaintextAuth: c.pop3.allowPlaintextAuth,
+    });
+    closers.push(['pop3', () => pop3.close()]);
+    if (c.proxy.pop3Port !== null) bound.push({ name: 'pop3', port: await pop3.listen({ host: c.proxy.host, port: c.proxy.pop3Port, implicitTls: false }) });
+    if (c.proxy.pop3TlsPort !== null) bound.push({ name: 'pop3s', port: await pop3.listen({ host: c.proxy.host, port: c.proxy.pop3TlsPort, implicitTls: true }) });
+  }
   for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
   let ready = false;
   const http = c.http.port === null ? null : await startHttp({ host: c.http.host, port: c.http.port, registry: metrics.registry, checks: { listeners: () => ready } });

@@ -234,3 +234,13 @@ test('a forward that comes back (Delivered-To already ours) is a loop: refused, 
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(sink.messages.length, n);
 });
+
+test('a redirected message that comes back (our Delivered-To on it) is kept, not redirected again', async () => {
+  const n = sink.messages.length;
+  const back = bufferSource(Buffer.from('Delivered-To: heidi@example.org\r\nSubject: came back\r\n\r\nx\r\n'));
+  const before = folder('heidi@example.org').length;
+  assert.deepEqual(await deliver(['heidi@example.org'], back), [{ ok: true }]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sink.messages.length, n, 'nothing sent');
+  assert.equal(folder('heidi@example.org').length, before + 1, 'kept in INBOX');
+});

@@ -153,9 +153,12 @@ export class Deliverer {
       const trace = traceHeaders({ from: env.from, to: t.address, heloName: env.heloName, remote: env.remote, hostname: this.deps.hostname, id: env.id });
       for (const s of plan.stores) await this.store(account, s.mailbox, s.flags, trace, src, plan.edits, auto);
       let redirected = 0;
-      for (const to of plan.redirects) {
+      // A redirected copy carries our Delivered-To; seeing it come back means a redirect loop.
+      const looped = plan.redirects.length > 0 && (await alreadyDeliveredTo(src, t.address));
+      if (looped) this.log.warn({ id: env.id, user: t.user.user }, 'sieve: redirect loop (Delivered-To already present); not redirected');
+      for (const to of looped ? [] : plan.redirects) {
         try {
-          await this.deps.relay.send({ from: env.from, to: [to] }, src.open());
+          await this.deps.relay.send({ from: env.from, to: [to] }, concat([Buffer.from(`Delivered-To: ${t.address.replace(/[\r\n]/g, '')}\r\n`)], src, null));
           redirected++;
           this.log.info({ id: env.id, user: t.user.user, to }, 'sieve: redirected');
         } catch (e) {

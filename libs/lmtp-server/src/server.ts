@@ -44,9 +44,19 @@ export class LmtpServer {
     return this.sessions.size;
   }
 
-  /** Stops listening and says 421 to idle sessions; a delivery in progress finishes first. */
-  async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  /**
+   * Stops listening, lets deliveries in progress finish and send their replies (up to `graceMs`:
+   * a cut-off reply makes Postfix deliver again, a duplicate), then says 421 to every session.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    const stopped = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.sessions].map((s) => s.whenIdle())),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
+    ]);
+    clearTimeout(timer);
     for (const s of this.sessions) s.close(reply(421, '4.3.2', `${this.deps.config.hostname} Service shutting down`));
+    await stopped;
   }
 }

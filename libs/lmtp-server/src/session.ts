@@ -25,6 +25,7 @@ export class LmtpSession {
   closed = false;
   private badCommands = 0;
   private busy = false;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(readonly socket: Socket, readonly deps: LmtpServerDeps, readonly remote: string) {
     socket.setNoDelay(true);
@@ -70,9 +71,15 @@ export class LmtpSession {
       this.close(reply(421, '4.3.0', `${this.deps.config.hostname} Internal error, closing`));
     } finally {
       this.busy = false;
+      for (const w of this.idleWaiters.splice(0)) w();
       this.socket.uncork();
       if (!this.closed) this.socket.resume();
     }
+  }
+
+  /** Resolves when no command or delivery is in progress (graceful shutdown waits for this). */
+  whenIdle(): Promise<void> {
+    return this.busy ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
   /** Waits while the client is not reading our replies. */

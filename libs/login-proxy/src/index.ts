@@ -4,3 +4,5 @@ export { proxyLogin, type Credentials, type HandshakeContext } from './login.js'
 export { proxyMetrics, breakerValue, type ProxyMetrics } from './metrics.js';
 export { relay, type Relay } from './relay.js';
 export type { ProxyDeps, ClientInfo } from './types.js';
+export { Pop3Proxy, pop3BackendLogin } from './pop3-proxy.js';
+export { LineQueue, type LineEvent } from './line-queue.js';

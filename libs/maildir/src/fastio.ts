@@ -57,7 +57,7 @@ export async function yieldIfBusy(): Promise<void> {
 export function statQuick(path: string): Stats | null {
   return timed(() => {
     try {
-      return statSync(path);
+      return statSync(path, { throwIfNoEntry: false }) ?? null;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
