@@ -79,7 +79,7 @@ export function writeUsers(dir: string): string {
 }
 
 /** A backend mail node's config: own data dir and mail root, master user for the proxies from 127.0.0.0/8. */
-export function writeBackendConfig(dir: string, name: string, imapPort = 0, extra = ''): string {
+export function writeBackendConfig(dir: string, name: string, imapPort = 0, ports: { pop3?: number | null; sieve?: number | null } = {}): string {
   const data = join(dir, name);
   mkdirSync(data, { recursive: true });
   const path = join(dir, `${name}.yaml`);
@@ -87,9 +87,9 @@ export function writeBackendConfig(dir: string, name: string, imapPort = 0, extr
 directory: { path: ${join(dir, 'users.yaml')} }
 storage: { fsync: false }
 imap: { host: 127.0.0.1, port: ${imapPort}, tlsPort: null }
-pop3: { host: 127.0.0.1, port: null, tlsPort: null }
+pop3: { host: 127.0.0.1, port: ${ports.pop3 ?? null}, tlsPort: null }
 lmtp: { port: null, socket: false }
-managesieve: { host: 127.0.0.1, port: null }
+managesieve: { host: 127.0.0.1, port: ${ports.sieve ?? null} }
 quotaStatus: { port: null }
 http: { port: null }
 log: { level: info }
@@ -99,11 +99,13 @@ sasl:
   trustedNetworks: [127.0.0.0/8]
   masterUsers: { ${MASTER.user}: "${hashPassword(MASTER.password)}" }
   masterNetworks: [127.0.0.0/8]
-${extra}`);
+`);
   return path;
 }
 
-export function writeProxyConfig(dir: string, name: string, backends: Record<string, number>, extra = ''): string {
+export function writeProxyConfig(dir: string, name: string, backends: Record<string, number>, extra = '',
+  more: { pop3Backends?: Record<string, number>; sieveBackends?: Record<string, number> } = {}): string {
+  const map = (key: string, m: Record<string, number> | undefined) => (m ? `  ${key}Port: 0\n  ${key}Backends:\n${Object.entries(m).map(([n, p]) => `    ${n}: 127.0.0.1:${p}`).join('\n')}\n` : '');
   const data = join(dir, name);
   mkdirSync(data, { recursive: true });
   const path = join(dir, `${name}.yaml`);
@@ -123,7 +125,7 @@ proxy:
   breakerCoolDown: 1500ms
   backends:
 ${Object.entries(backends).map(([n, p]) => `    ${n}: 127.0.0.1:${p}`).join('\n')}
-`);
+${map('pop3', more.pop3Backends)}${map('sieve', more.sieveBackends)}`);
   return path;
 }
 

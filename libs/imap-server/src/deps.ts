@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailStore, SpecialUse } from '../../mailstore/src/types.js';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
+import type { SessionRegistry } from '../../registry/src/types.js';
 import type { SaslAuthenticator } from '../../sasl/src/index.js';
 
 export interface ImapServerConfig {
@@ -36,6 +37,8 @@ export interface ImapServerDeps {
   /** TLS for STARTTLS and the implicit-TLS port; null disables STARTTLS (and implicit TLS listeners). */
   tls: SecureContext | null;
   config: ImapServerConfig;
+  /** Session registry (who / kick / cluster-wide user+IP limit); in-process when absent. */
+  registry?: SessionRegistry;
   /**
    * Shared SASL policy (services/mail/sasl.ts): plaintext from sasl.trustedNetworks without TLS, and
    * master-user login ("user*master" or PLAIN authzid) from sasl.masterNetworks. Absent: only TLS

@@ -7,6 +7,8 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { ImapServerConfig, ImapServerDeps } from './deps.js';
 import { Session, type SessionHost } from './session.js';
+import { MemoryRegistry } from '../../registry/src/memory.js';
+import { SessionSlots } from '../../registry/src/slots.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 
 export class ImapServer implements SessionHost {
@@ -16,8 +18,8 @@ export class ImapServer implements SessionHost {
   private tlsCtx: SecureContext | null;
   private servers: net.Server[] = [];
   private sessions = new Set<Session>();
-  private userIp = new Map<string, number>();
-  private sessionKey = new Map<Session, string>();
+  /** Logged-in sessions in the registry (who / kick / user+IP limit). */
+  private readonly slots: SessionSlots<Session>;
   private closing = false;
   private seq = 0;
   private readonly idPrefix = randomBytes(3).toString('hex');
@@ -27,6 +29,7 @@ export class ImapServer implements SessionHost {
     this.cfg = deps.config;
     this.tlsCtx = deps.tls;
     this.metrics = createMetrics(deps.metrics);
+    this.slots = new SessionSlots<Session>(deps.registry ?? new MemoryRegistry(deps.config.hostname), (err) => deps.logger.warn({ err }, 'session registry unavailable'));
   }
 
   config(): ImapServerConfig { return this.cfg; }
@@ -72,24 +75,19 @@ export class ImapServer implements SessionHost {
     void s.run();
   }
 
-  claimUserIp(session: Session, user: string): boolean {
-    const key = `${user}\0${session.clientAddress}`;
-    const n = this.userIp.get(key) ?? 0;
-    if (n >= this.cfg.maxUserIpConnections) return false;
-    this.userIp.set(key, n + 1);
-    this.sessionKey.set(session, key);
-    return true;
+  /** Registers a logged-in session; false when the user+IP limit (cluster-wide with Redis) is reached. */
+  claimUserIp(session: Session, user: string): Promise<boolean> {
+    return this.slots.claim(session, {
+      service: 'imap', user, ip: session.clientAddress ?? session.remoteAddress, maxUserIp: this.cfg.maxUserIpConnections,
+      onKick: () => session.bye('Disconnected by administrator.'),
+    });
   }
+
 
   sessionEnded(session: Session): void {
     if (!this.sessions.delete(session)) return;
     this.metrics.connections.dec();
-    const key = this.sessionKey.get(session);
-    if (key !== undefined) {
-      this.sessionKey.delete(session);
-      const n = (this.userIp.get(key) ?? 1) - 1;
-      if (n <= 0) this.userIp.delete(key); else this.userIp.set(key, n);
-    }
+    this.slots.release(session);
     session.log.debug('disconnected');
   }
 

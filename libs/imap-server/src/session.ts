@@ -30,7 +30,7 @@ export interface SessionHost {
   tls(): SecureContext | null;
   metrics: ServerMetrics;
   /** Registers user+ip; false when mail_max_userip_connections is exceeded. */
-  claimUserIp(session: Session, user: string): boolean;
+  claimUserIp(session: Session, user: string): Promise<boolean>;
   sessionEnded(session: Session): void;
 }
 

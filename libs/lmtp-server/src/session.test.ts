@@ -190,3 +190,29 @@ test('a message above the in-memory spool size goes through a temp file, stored 
     assert.deepEqual(readdirSync(spoolDir), [], 'spool file removed');
   } finally { await s2.close(); relay.close(); }
 });
+
+test('shutdown lets a delivery in progress send its 250 before the 421', async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => { release = r; });
+  let delivering: () => void = () => {};
+  const started = new Promise<void>((r) => { delivering = r; });
+  const s2 = new LmtpServer({
+    delivery: {
+      resolve: async (a) => ({ rcpt: a, local: [], relay: [] }),
+      deliver: async (_e, rcpts) => { delivering(); await gate; return rcpts.map(() => ({ ok: true as const })); },
+    },
+    logger: silent,
+    config: { hostname: 't', maxMessageSize: 1000, maxRecipients: 5, idleTimeoutMs: 60_000, spoolDir: join(root, 'spool') },
+  });
+  const p = await s2.listen({ host: '127.0.0.1', port: 0 });
+  const c = await LmtpTestClient.open({ port: p });
+  c.write('LHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<x@example.org>\r\nDATA\r\n');
+  await c.replies(4);
+  c.write('Subject: s\r\n\r\nx\r\n.\r\n');
+  await started;
+  const closing = s2.close(5000);
+  setTimeout(release, 200);
+  assert.match((await c.reply()).text, /^250 2\.0\.0 /);
+  assert.match((await c.reply()).text, /^421 4\.3\.2 /);
+  await closing;
+});

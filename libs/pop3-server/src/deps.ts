@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailStore } from '../../mailstore/src/types.js';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
+import type { SessionRegistry } from '../../registry/src/types.js';
 import type { SaslAuthenticator } from '../../sasl/src/index.js';
 
 /** Dovecot pop3_client_workarounds that UCS turns on for Microsoft clients. */
@@ -43,6 +44,8 @@ export interface Pop3ServerDeps {
   /** TLS for STLS and the implicit-TLS port; null disables both. */
   tls: SecureContext | null;
   config: Pop3ServerConfig;
+  /** Session registry (who / kick / cluster-wide user+IP limit); in-process when absent. */
+  registry?: SessionRegistry;
   /** When given, APOP is offered (greeting timestamp) and works for users whose secret is stored in plaintext. */
   apopSecret?: ApopSecretLookup;
   /**

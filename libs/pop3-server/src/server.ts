@@ -7,6 +7,8 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { Pop3ServerConfig, Pop3ServerDeps } from './deps.js';
 import { Pop3Session, type SessionHost } from './session.js';
+import { MemoryRegistry } from '../../registry/src/memory.js';
+import { SessionSlots } from '../../registry/src/slots.js';
 import { createMetrics, type Pop3Metrics } from './metrics.js';
 import { SessionLocks } from './locks.js';
 import { greeting } from './commands/capa.js';
@@ -18,8 +20,8 @@ export class Pop3Server implements SessionHost {
   private tlsCtx: SecureContext | null;
   private servers: net.Server[] = [];
   private sessions = new Set<Pop3Session>();
-  private userIp = new Map<string, number>();
-  private sessionKey = new Map<Pop3Session, string>();
+  /** Logged-in sessions in the registry (who / kick / user+IP limit). */
+  private readonly slots: SessionSlots<Pop3Session>;
   private locks = new SessionLocks();
   private closing = false;
   private seq = 0;
@@ -30,6 +32,7 @@ export class Pop3Server implements SessionHost {
     this.cfg = deps.config;
     this.tlsCtx = deps.tls;
     this.metrics = createMetrics(deps.metrics);
+    this.slots = new SessionSlots<Pop3Session>(deps.registry ?? new MemoryRegistry(deps.config.hostname), (err) => deps.logger.warn({ err }, 'session registry unavailable'));
   }
 
   config(): Pop3ServerConfig { return this.cfg; }
@@ -73,14 +76,14 @@ export class Pop3Server implements SessionHost {
     void s.run(greeting(s));
   }
 
-  claimUserIp(session: Pop3Session, user: string): boolean {
-    const key = `${user}\0${session.remoteAddress}`;
-    const n = this.userIp.get(key) ?? 0;
-    if (n >= this.cfg.maxUserIpConnections) return false;
-    this.userIp.set(key, n + 1);
-    this.sessionKey.set(session, key);
-    return true;
+  /** Registers a logged-in session; false when the user+IP limit (cluster-wide with Redis) is reached. */
+  claimUserIp(session: Pop3Session, user: string): Promise<boolean> {
+    return this.slots.claim(session, {
+      service: 'pop3', user, ip: session.remoteAddress, maxUserIp: this.cfg.maxUserIpConnections,
+      onKick: () => session.bye('Disconnected by administrator.'),
+    });
   }
+
 
   lockMailbox(session: Pop3Session, key: string): boolean { return this.locks.acquire(key, session); }
   unlockMailbox(session: Pop3Session, key: string): void { this.locks.release(key, session); }
@@ -88,12 +91,7 @@ export class Pop3Server implements SessionHost {
   sessionEnded(session: Pop3Session): void {
     if (!this.sessions.delete(session)) return;
     this.metrics.connections.dec();
-    const key = this.sessionKey.get(session);
-    if (key !== undefined) {
-      this.sessionKey.delete(session);
-      const n = (this.userIp.get(key) ?? 1) - 1;
-      if (n <= 0) this.userIp.delete(key); else this.userIp.set(key, n);
-    }
+    this.slots.release(session);
     session.log.debug('disconnected');
   }
 

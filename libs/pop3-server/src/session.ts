@@ -27,7 +27,7 @@ export interface SessionHost {
   config(): Pop3ServerConfig;
   tls(): SecureContext | null;
   metrics: Pop3Metrics;
-  claimUserIp(session: Pop3Session, user: string): boolean;
+  claimUserIp(session: Pop3Session, user: string): Promise<boolean>;
   /** pop3_lock_session; false when another session holds the mailbox. */
   lockMailbox(session: Pop3Session, key: string): boolean;
   unlockMailbox(session: Pop3Session, key: string): void;

@@ -96,7 +96,7 @@ async function finishLogin(s: Session, loginName: string, password: string, star
     s.log.info({ login: loginName.slice(0, 100) }, 'authentication failed');
     return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed.' };
   }
-  if (!s.host.claimUserIp(s, user.user)) {
+  if (!(await s.host.claimUserIp(s, user.user))) {
     s.host.metrics.logins.inc({ result: 'limit' });
     return { status: 'NO', code: 'LIMIT', text: 'Maximum number of connections from user+IP exceeded.' };
   }

@@ -150,7 +150,7 @@ async function finishLogin(s: Pop3Session, check: () => Promise<UserRecord | nul
     return false;
   }
   if (!u || u.disabled) return failed(s, started, login);
-  if (!s.host.claimUserIp(s, u.user)) {
+  if (!(await s.host.claimUserIp(s, u.user))) {
     s.host.metrics.logins.inc({ result: 'limit' });
     s.write(err('Maximum number of connections from user+IP exceeded.', 'IN-USE'));
     return false;
