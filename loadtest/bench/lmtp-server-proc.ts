@@ -5,6 +5,7 @@
  *
  *   node dist/loadtest/bench/lmtp-server-proc.js --root <mailroot> --spool <dir> [--fsync 0|1]
  */
+import '../../services/mail/threadpool.js'; // as the node: 16 pool threads unless UV_THREADPOOL_SIZE says otherwise
 import { MaildirStore } from '../../libs/maildir/src/index.js';
 import { Deliverer } from '../../libs/delivery/src/deliverer.js';
 import { mailHome } from '../../libs/delivery/src/home.js';

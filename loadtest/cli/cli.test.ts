@@ -76,3 +76,22 @@ test('implicit TLS port with the node certificate as CA: a short run passes', as
     assert.match(r.stdout, /LOGIN\s+\d+/);
   } finally { rmSync(d, { recursive: true, force: true }); }
 });
+
+test('proxy-vs-direct runs the inner profile against both ports and reports both runs and the ratios', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const d = mkdtempSync(join(tmpdir(), 'loadtest-pvd-'));
+  try {
+    // No proxy in this test: the same port stands in for both paths; what is checked is the comparison itself.
+    const r = await runCli(['proxy-vs-direct', '--direct-port', String(node.imap), '--proxy-port', String(node.imap), '--inner', 'login-storm',
+      '--user-range', '1-2', '--password', 'pass', '--clients', '2', '--duration', '2s', '--quiet', '--output', join(d, 'p.json'), '--html', join(d, 'p.html')]).done;
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(readFileSync(join(d, 'p.json'), 'utf8'));
+    assert.equal(res.profile, 'proxy-vs-direct');
+    assert.ok(res.runs.direct.commands.LOGIN.count > 0 && res.runs.proxy.commands.LOGIN.count > 0);
+    assert.equal(typeof res.extra.ratioProxyOverDirect.throughput, 'number');
+    assert.equal(typeof res.extra.ratioProxyOverDirect.latency.LOGIN.p99, 'number');
+    assert.match(readFileSync(join(d, 'p.html'), 'utf8'), /direct: 127\.0\.0\.1/);
+  } finally { rmSync(d, { recursive: true, force: true }); }
+});

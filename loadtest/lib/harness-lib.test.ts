@@ -103,12 +103,13 @@ test('ledger comparison: lost, duplicated, corrupted, unexpected, uncertain, del
 
 test('merging worker results: counts add, histograms merge exactly, verdict fails on any loss', () => {
   const part = (worker: number, lat: number[], lost: number): RunResult => {
-    const s = new Stats(Date.parse('2026-01-01T00:00:00Z'));
+    const t0 = Date.now() - 2000;
+    const s = new Stats(t0);
     for (const v of lat) s.record('LOGIN', v);
-    s.finish(Date.parse('2026-01-01T00:00:02Z'));
+    s.finish();
     return {
       tool: 'loadtest', version: 1, profile: 'imap-mixed', runId: 'x', workers: 2, worker, target: { host: '127.0.0.1', ports: {}, tls: 'auto' }, options: {},
-      startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:02.000Z', durationS: 2,
+      startedAt: new Date(t0).toISOString(), endedAt: new Date(t0 + 2000).toISOString(), durationS: 2,
       totals: { ops: lat.length, failed: 0, opsPerSec: lat.length / 2, connectErrors: 0, sessionsAtEnd: 0 }, commands: s.commands(), histograms: s.encoded(),
       verified: true, checkedMessages: 10, lost, duplicated: 0, corrupted: 0, protocolErrors: 0, unexpected: 0, uncertain: 0, readErrors: [],
       lostIds: lost ? ['x.1.a'] : [], duplicatedIds: [], corruptedIds: [], errorSamples: [], timeline: s.timeline, extra: {}, ...verdict({ lost, duplicated: 0, corrupted: 0, protocolErrors: 0, unexpected: 0, readErrors: [] }),

@@ -8,12 +8,17 @@ import { SAMPLE_USER } from './first-start.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface Bound { name: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'http' | 'lmtp' | 'managesieve' | 'quota-status' | 'sasl'; host: string; port: number }
+export interface Bound { name: 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'http' | 'lmtp' | 'managesieve' | 'quota-status' | 'sasl' | 'admin'; host: string; port: number }
 
 /** How to run the deliver command from here: the compiled file beside this one, or via tsx from source. */
 function deliverCommand(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return import.meta.url.endsWith('.ts') ? `node --import tsx ${join(here, 'deliver.ts')}` : `node ${join(here, 'deliver.js')}`;
+}
+
+function mailctlCommand(): string {
+  const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'mailctl');
+  return import.meta.url.endsWith('.ts') ? `node --import tsx ${join(here, 'main.ts')}` : `node ${join(here, 'main.js')}`;
 }
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
@@ -41,6 +46,9 @@ export function banner(c: MailConfig, bound: Bound[], tls: TlsMaterial | null, s
     else if (imap) lines.push(`    openssl s_client -quiet -starttls imap -connect ${hostPort(connectHost(imap.host), imap.port)}${tls?.selfSigned ? ` -CAfile ${tls.certPath}` : ''}`);
     lines.push(`    then type:  a LOGIN ${user} <password>   and   b SELECT INBOX`);
     lines.push(`    deliver a message: echo 'Subject: hi' | ${deliverCommand()} -d ${user}${configPath ? ` --config ${configPath}` : ''}`);
+  }
+  if (bound.some((b) => b.name === 'admin')) {
+    lines.push(`  admin:      ${mailctlCommand()}${configPath ? ` --config ${configPath}` : ''} who   (API key in ${c.admin.apiKey !== null ? 'admin.apiKey' : c.admin.apiKeyFile})`);
   }
   return `${lines.join('\n')}\n`;
 }

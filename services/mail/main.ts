@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The embedded single-node mail service: config → directory, TLS, storage → IMAP + HTTP listeners. */
+import './threadpool.js'; // first: sizes the libuv pool before any import uses it
 import { loadConfig } from '../../libs/config/src/load.js';
 import { openDirectory, authCacheFlushCommand } from './directory.js';
 import { loadTls, secureContext } from '../../libs/tls/src/index.js';
@@ -18,6 +19,7 @@ import { startPop3 } from './pop3.js';
 import { startLmtp } from './lmtp.js';
 import { startManageSieve, startQuotaStatus, startQuotaWarnings } from './sieve-quota.js';
 import { createSaslAuthenticator, startSaslService } from './sasl.js';
+import { openRegistry, reloadChannel, startAdmin } from './cluster.js';
 
 async function main(): Promise<number | null> {
   const args = parseCli(process.argv.slice(2));
@@ -44,12 +46,13 @@ async function main(): Promise<number | null> {
   const metrics = createMetrics();
   const dirs = await openDirectory(c, logger, metrics.registry);
   const directory = dirs.directory;
+  const registry = await openRegistry(c, logger);
   const tls = await loadTls({ ...c.tls, hostnames: tlsHostnames(c) });
   const plainStore = createStore({ hostname: c.node.hostname, fsync: c.storage.fsync });
   // IMAP and LMTP get the store that checks quota warnings after each append.
   const warnings = startQuotaWarnings(c, plainStore, directory, logger);
   const store = warnings.store;
-  const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c), sasl: createSaslAuthenticator(c, directory) });
+  const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c), sasl: createSaslAuthenticator(c, directory), registry });
   const bound: Bound[] = [];
   let ready = false;
   const listen = async (name: 'imap' | 'imaps', port: number | null) => {
@@ -61,13 +64,13 @@ async function main(): Promise<number | null> {
   await listen('imaps', c.imap.tlsPort);
   const lmtp = await startLmtp(c, store, directory, logger);
   for (const l of lmtp.listeners) if (l.name === 'lmtp') bound.push(l);
-  const sieve = await startManageSieve(c, directory, secureContext(tls), logger);
+  const sieve = await startManageSieve(c, directory, secureContext(tls), logger, createSaslAuthenticator(c, directory));
   if (sieve.listener) bound.push(sieve.listener);
   const quotaStatus = await startQuotaStatus(c, directory, logger);
   if (quotaStatus.listener) bound.push(quotaStatus.listener);
   const saslService = await startSaslService(c, directory, logger, metrics.registry);
   if (saslService.listener) bound.push(saslService.listener);
-  const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry, sasl: createSaslAuthenticator(c, directory) });
+  const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry, sasl: createSaslAuthenticator(c, directory), registry });
   for (const l of pop3.listeners) { bound.push(l); metrics.listenerUp.set({ listener: l.name }, 1); }
   const http = c.http.port === null ? null : await startHttp({
     host: c.http.host, port: c.http.port, registry: metrics.registry,
@@ -79,9 +82,20 @@ async function main(): Promise<number | null> {
   // One reload at a time; a SIGHUP during another reload runs after it.
   let reloads = Promise.resolve();
   process.removeAllListeners('SIGHUP');
-  process.on('SIGHUP', () => { reloads = reloads.then(() => reload(node)).then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed')); });
+  const reloadLocal = (): Promise<boolean> => {
+    const r = reloads.then(() => reload(node));
+    reloads = r.then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed'));
+    return r.catch(() => false);
+  };
+  process.on('SIGHUP', () => { void reloadLocal(); });
+  const reloader = await reloadChannel(c, logger, reloadLocal);
+  const admin = await startAdmin(c, {
+    mailRoot: c.storage.mailRoot, directory, authCache: dirs.cache, registry, logger,
+    reload: () => reloader.reloadAll(), logDestination: 'stdout (JSON lines)',
+  }, logger);
+  if (admin) bound.push({ name: 'admin', host: c.admin.host, port: admin.port });
   onShutdown(logger, () => [
-    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['sasl', () => saslService.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
+    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['sasl', () => saslService.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['admin', async () => { await admin?.close(); reloader.close(); }], ['registry', () => registry.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
   ], 30_000, () => { ready = false; });
   ready = true;
   process.stdout.write(banner(c, bound, tls, samplePassword, args.config));

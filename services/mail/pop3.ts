@@ -7,6 +7,7 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailConfig } from '../../libs/config/src/schema.js';
+import type { SessionRegistry } from '../../libs/registry/src/types.js';
 import type { Directory, UserRecord } from '../../libs/directory/src/types.js';
 import type { MailStore } from '../../libs/mailstore/src/types.js';
 import { mailHome } from '../../libs/delivery/src/home.js';
@@ -29,7 +30,7 @@ export function pop3ServerConfig(c: MailConfig): Pop3ServerConfig {
 }
 
 export async function startPop3(c: MailConfig, deps: {
-  store: MailStore; directory: Directory; tls: SecureContext | null; logger: Logger; metrics: Registry; sasl?: SaslAuthenticator<UserRecord>;
+  store: MailStore; directory: Directory; tls: SecureContext | null; logger: Logger; metrics: Registry; sasl?: SaslAuthenticator<UserRecord>; registry?: SessionRegistry;
 }):
   Promise<{ server: Pop3Server; listeners: Pop3Listener[] }> {
   // APOP needs a plaintext-equivalent secret; offered only when the directory can give one

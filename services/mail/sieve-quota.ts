@@ -6,6 +6,7 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import type { Directory, UserRecord } from '../../libs/directory/src/types.js';
+import type { SaslAuthenticator } from '../../libs/sasl/src/index.js';
 import type { MailStore } from '../../libs/mailstore/src/types.js';
 import { mailHome } from '../../libs/delivery/src/home.js';
 import { ManageSieveServer, type ManageSieveConfig } from '../../libs/managesieve-server/src/index.js';
@@ -38,11 +39,11 @@ async function tryListen(name: Listener['name'], host: string, port: number, log
   }
 }
 
-export async function startManageSieve(c: MailConfig, directory: Directory, tls: SecureContext | null, logger: Logger):
+export async function startManageSieve(c: MailConfig, directory: Directory, tls: SecureContext | null, logger: Logger, sasl?: SaslAuthenticator<UserRecord>):
   Promise<{ server: ManageSieveServer; listener: Listener | null }> {
   const cfg = manageSieveConfig(c);
   const server = new ManageSieveServer({
-    directory, logger: logger.child({ service: 'managesieve' }), tls, config: cfg,
+    directory, logger: logger.child({ service: 'managesieve' }), tls, config: cfg, ...(sasl ? { sasl } : {}),
     parseScript: (t) => parseScript(t, { maxSize: cfg.maxScriptSize }), extensions: supportedExtensions,
   });
   const port = c.managesieve.port;

@@ -7,11 +7,12 @@
 import { request } from 'undici';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../libs/config/src/load.js';
 import { table } from '../../libs/admin/src/table.js';
 import type { QuotaLine, UserLookup, BackendHealth } from '../../libs/admin/src/types.js';
 import type { KickResult, SessionInfo } from '../../libs/registry/src/types.js';
 
-export const USAGE = `usage: mailctl [--url URL] [--api-key KEY | --api-key-file FILE] [--json] COMMAND
+export const USAGE = `usage: mailctl [-c CONFIG | --url URL] [--api-key KEY | --api-key-file FILE] [--json] COMMAND
 
 commands (as doveadm):
   reload                         every node takes the new configuration; sessions stay up
@@ -25,7 +26,8 @@ commands (as doveadm):
   log find                       where this node's logs go
   backends                       backend health (circuit breaker state)
 
-The URL and key default to $MAILCTL_URL (http://127.0.0.1:9091) and $MAILCTL_API_KEY.
+The URL and key: --url/--api-key, else $MAILCTL_URL/$MAILCTL_API_KEY, else the node's configuration
+(-c FILE, or the embedded defaults: admin on 127.0.0.1:9091, key in ./data/admin-api.key).
 examples:
   mailctl who '*@example.org'
   mailctl kick alice@example.org
@@ -85,7 +87,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
     parsed = parseArgs({
       args: argv, allowPositionals: true, strict: true,
       options: {
-        url: { type: 'string' }, 'api-key': { type: 'string' }, 'api-key-file': { type: 'string' }, json: { type: 'boolean' },
+        url: { type: 'string' }, config: { type: 'string', short: 'c' }, 'api-key': { type: 'string' }, 'api-key-file': { type: 'string' }, json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }, '1': { type: 'boolean', short: '1' }, ip: { type: 'string' },
         user: { type: 'string', short: 'u' }, all: { type: 'boolean', short: 'A' },
       },
@@ -93,8 +95,22 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
   } catch (e) { throw new CliError(EXIT.usage, e instanceof Error ? e.message : String(e)); }
   const { values: v, positionals: p } = parsed;
   if (v.help || p.length === 0) { out(USAGE); return v.help ? EXIT.ok : EXIT.usage; }
-  const key = v['api-key'] ?? (v['api-key-file'] ? readFileSync(v['api-key-file'], 'utf8').trim() : env.MAILCTL_API_KEY ?? '');
-  const ctx: Ctx = { url: v.url ?? env.MAILCTL_URL ?? 'http://127.0.0.1:9091', key, json: v.json ?? false, out };
+  // Without --url / --api-key: the node's own config (--config, or the embedded defaults of this directory).
+  let url = v.url ?? env.MAILCTL_URL;
+  let key = v['api-key'] ?? (v['api-key-file'] ? readFileSync(v['api-key-file'], 'utf8').trim() : env.MAILCTL_API_KEY);
+  if (url === undefined || key === undefined) {
+    const loaded = loadConfig(v.config ?? null, env);
+    if (!loaded.config) throw new CliError(EXIT.usage, `configuration: ${loaded.errors.join('; ')}`);
+    const a = loaded.config.admin;
+    if (a.port === null) throw new CliError(EXIT.usage, 'admin.port is disabled in the configuration; give --url');
+    url ??= `http://${a.host === '0.0.0.0' ? '127.0.0.1' : a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+    if (key === undefined) {
+      try { key = a.apiKey ?? readFileSync(a.apiKeyFile, 'utf8').trim(); } catch {
+        throw new CliError(EXIT.denied, `no API key: ${a.apiKeyFile} is not readable (give --api-key or MAILCTL_API_KEY)`);
+      }
+    }
+  }
+  const ctx: Ctx = { url, key, json: v.json ?? false, out };
   const print = (data: unknown, text: () => string) => out(ctx.json ? `${JSON.stringify(data, null, 2)}\n` : text());
   const cmd = p.join(' ');
   const ipq = v.ip ? `&ip=${encodeURIComponent(v.ip)}` : '';

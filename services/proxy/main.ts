@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../libs/config/src/load.js';
 import { loadTls, secureContext } from '../../libs/tls/src/index.js';
 import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
-import { ImapProxy, Pop3Proxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
+import { ImapProxy, Pop3Proxy, SieveProxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
 import { openDirectory } from '../mail/directory.js';
 import { createSaslAuthenticator } from '../mail/sasl.js';
 import { onShutdown } from '../mail/shutdown.js';
@@ -30,6 +30,7 @@ async function main(): Promise<number | null> {
   if (c && (c.proxy.masterUser === null || c.proxy.masterPassword === null)) errors.push('proxy.masterUser and proxy.masterPassword: required (the backends\' master login)');
   if (c && Object.keys(c.proxy.backends).length === 0 && (c.proxy.imapPort !== null || c.proxy.imapTlsPort !== null)) errors.push('proxy.backends: at least one IMAP backend is required');
   if (c && Object.keys(c.proxy.pop3Backends).length === 0 && (c.proxy.pop3Port !== null || c.proxy.pop3TlsPort !== null)) errors.push('proxy.pop3Backends: at least one POP3 backend is required with proxy.pop3Port/pop3TlsPort');
+  if (c && Object.keys(c.proxy.sieveBackends).length === 0 && c.proxy.sievePort !== null) errors.push('proxy.sieveBackends: at least one ManageSieve backend is required with proxy.sievePort');
   if (!c || errors.length > 0) {
     for (const e of errors) process.stderr.write(`config error: ${e}\n`);
     return 78; // EX_CONFIG
@@ -61,6 +62,14 @@ async function main(): Promise<number | null> {
     closers.push(['pop3', () => pop3.close()]);
     if (c.proxy.pop3Port !== null) bound.push({ name: 'pop3', port: await pop3.listen({ host: c.proxy.host, port: c.proxy.pop3Port, implicitTls: false }) });
     if (c.proxy.pop3TlsPort !== null) bound.push({ name: 'pop3s', port: await pop3.listen({ host: c.proxy.host, port: c.proxy.pop3TlsPort, implicitTls: true }) });
+  }
+  if (c.proxy.sievePort !== null) {
+    const sieve = new SieveProxy({
+      ...base, pool: createPool(c, 'sieve', c.proxy.sieveBackends, logger, metrics.registry),
+      maxUserIp: c.imap.maxUserIpConnections, allowPlaintextAuth: c.managesieve.allowPlaintextAuth,
+    }, 'UCS mail node ManageSieve');
+    closers.push(['managesieve', () => sieve.close()]);
+    bound.push({ name: 'managesieve', port: await sieve.listen({ host: c.proxy.host, port: c.proxy.sievePort, implicitTls: false }) });
   }
   for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
   let ready = false;

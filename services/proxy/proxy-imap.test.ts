@@ -105,7 +105,7 @@ test('commands pipelined behind LOGIN are relayed to the backend', async () => {
   assert.match((await p.until('d')).at(-1)!, /^d OK /);
 });
 
-test('wrong password and unknown user get the same NO [AUTHENTICATIONFAILED]; plaintext without TLS from an untrusted address is refused', async () => {
+test('wrong password and unknown user get the same NO [AUTHENTICATIONFAILED]; commands other than login are refused before login; AUTHENTICATE PLAIN with SASL-IR', async () => {
   const p = await RawClient.connect(proxyPort);
   await p.line();
   const wrong = (await p.cmd('a', `LOGIN ${USERS.alice.user} nope`)).at(-1)!;
@@ -128,7 +128,10 @@ test('STARTTLS through the proxy: pipelined plaintext after STARTTLS is discarde
   p.send('s STARTTLS\r\nx LOGIN injected nope\r\n');
   assert.equal(await p.line(), 's OK Begin TLS negotiation now.');
   await p.startTls();
-  assert.match((await p.cmd('c', 'CAPABILITY')).join('\n'), /AUTH=PLAIN/);
+  const caps = await p.cmd('c', 'CAPABILITY');
+  assert.match(caps.join('\n'), /AUTH=PLAIN/);
+  assert.ok(!caps.some((l) => l.startsWith('x ')), `the plaintext command pipelined behind STARTTLS was not run: ${caps.join('\n')}`);
+  assert.ok(!caps.join(' ').includes('STARTTLS'), 'no STARTTLS after TLS');
   assert.match((await p.cmd('a', `LOGIN ${USERS.alice.user} ${USERS.alice.password}`)).at(-1)!, /^a OK /);
   assert.match((await p.cmd('n', 'NOOP')).at(-1)!, /^n OK /);
   p.close();

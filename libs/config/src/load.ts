@@ -167,6 +167,17 @@ function finishSieveBefore(b: string | null, p: (x: string) => string): string |
   return b.startsWith('/') || b.startsWith('./') || b.startsWith('../') ? p(b) : b;
 }
 
+function withRedis<T extends { redisUrl: string | null }>(section: T, redis: Record<string, unknown> | undefined): T {
+  const url = (redis?.url as string | null | undefined) ?? null;
+  return section.redisUrl === null && url !== null ? { ...section, redisUrl: url } : section;
+}
+
+type AdminRaw = Omit<MailConfig['admin'], 'apiKeyFile'> & { apiKeyFile: string | null };
+/** admin.apiKeyFile: null = <dataDir>/admin-api.key. */
+function finishAdmin(a: AdminRaw, dataDir: string, p: (x: string) => string): MailConfig['admin'] {
+  return { ...a, apiKeyFile: a.apiKeyFile === null ? resolve(dataDir, 'admin-api.key') : p(a.apiKeyFile) };
+}
+
 /** Cross-key checks and derived defaults (paths under dataDir), on a config whose keys all parsed. */
 function finish(v: Record<string, Record<string, unknown>>, base: string, errors: string[], warnings: string[]): MailConfig {
   const c = v as unknown as {
@@ -207,7 +218,8 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
       ...c.directory, path: c.directory.path === null ? resolve(dataDir, 'users.yaml') : p(c.directory.path),
       ldapCaFile: c.directory.ldapCaFile === null ? null : p(c.directory.ldapCaFile),
     },
-    auth: v.auth as unknown as MailConfig['auth'],
+    // Each feature's own redisUrl wins; null falls back to the shared redis.url.
+    auth: withRedis(v.auth as unknown as MailConfig['auth'], v.redis),
     imap: {
       host: c.imap.host, port: c.imap.port, tlsPort: c.imap.tlsPort, allowPlaintextAuth: c.imap.allowPlaintextAuth,
       maxMessageSize: c.imap.maxMessageSize, idleTimeoutMs: c.imap.idleTimeout, maxUserIpConnections: c.imap.maxUserIpConnections,
@@ -220,11 +232,13 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     submission: v.submission as unknown as MailConfig['submission'],
     sieve: { before: finishSieveBefore((v.sieve as { before: string | null }).before, p) },
     managesieve: v.managesieve as unknown as MailConfig['managesieve'],
-    quota: v.quota as unknown as MailConfig['quota'],
+    quota: withRedis(v.quota as unknown as MailConfig['quota'], v.redis),
     quotaStatus: v.quotaStatus as unknown as MailConfig['quotaStatus'],
     pop3: v.pop3 as unknown as MailConfig['pop3'],
     sasl: finishSasl(v.sasl as unknown as SaslRaw, dataDir, p),
-    proxy: v.proxy as unknown as MailConfig['proxy'],
+    proxy: withRedis(v.proxy as unknown as MailConfig['proxy'], v.redis),
+    redis: v.redis as unknown as MailConfig['redis'],
+    admin: finishAdmin(v.admin as unknown as AdminRaw, dataDir, p),
   };
 }
 

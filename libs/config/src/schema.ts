@@ -70,6 +70,10 @@ export interface MailConfig {
     host: string; port: number | null; tlsPort: number | null; allowPlaintextAuth: boolean; uidlFormat: string;
     workarounds: Array<'outlook-no-nuls' | 'oe-ns-eoh'>; lockSessions: boolean; idleTimeout: number; maxUserIpConnections: number;
   };
+  /** The Redis every cluster feature shares (auth cache, session registry, jobs) unless its own redisUrl is set; null = none (embedded). */
+  redis: { url: string | null; prefix: string };
+  /** The admin API that mailctl talks to (doveadm verbs over HTTP+JSON). */
+  admin: { host: string; port: number | null; apiKey: string | null; apiKeyFile: string };
   /**
    * The login proxy service (services/proxy, issue 6): home server FQDN -> backend host:port per protocol,
    * its own listeners, the master login to the backends, backend health and the session registry.
@@ -366,6 +370,17 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     lockSessions: leaf(boolean, false, 'Dovecot pop3_lock_session (default no): true = a second session on a mailbox in TRANSACTION state gets -ERR [IN-USE].'),
     idleTimeout: leaf(duration(10_000, 24 * 3_600_000), LIMITS.pop3IdleTimeoutMs, 'RFC 1939 §3: the POP3 autologout timer must be at least 10 minutes.'),
     maxUserIpConnections: leaf(integer(1, 100_000), 10, 'Dovecot/UCS mail_max_userip_connections, counted for POP3 separately from IMAP.'),
+  },
+  redis: {
+    url: leaf(nullable(string({ nonEmpty: true, pattern: /^rediss?:\/\//, what: 'redis://host:port[/db] URL' })), null,
+      'One Redis for the cluster: the auth cache, session registry (who/kick, user+IP limits) and quota-warning jobs use it unless their own redisUrl is set. null = everything in this process (embedded default).'),
+    prefix: leaf(string({ nonEmpty: true }), 'mail:', 'Key prefix, so clusters and tests can share one Redis; the session registry uses <prefix>reg:.'),
+  },
+  admin: {
+    host: leaf(hostOrAddress, '127.0.0.1', 'The admin API can kick users and flush caches: loopback unless an operator opens it on purpose.'),
+    port: leaf(port, 9091, 'HTTP port of the admin API (mailctl --url http://127.0.0.1:9091); null/false = none.'),
+    apiKey: leaf(nullable(string({ nonEmpty: true })), null, 'The API key mailctl must send; null = the key in admin.apiKeyFile (generated at first start). Better set through MAIL_ADMIN__APIKEY.'),
+    apiKeyFile: leaf(nullable(string({ nonEmpty: true })), null, 'null = <dataDir>/admin-api.key (mode 0600), created at first start; mailctl reads it from there.'),
   },
   proxy: {
     host: leaf(hostOrAddress, '0.0.0.0', 'Proxies face the clients: every IPv4 interface, like Dovecot\'s listen = *.'),

@@ -108,6 +108,8 @@ export const LIMITS = {
   lmtpMaxBadCommands: 20,
   /** Group / list nesting followed when resolving a recipient: stops group loops and runaway expansion. */
   deliveryMaxGroupDepth: 16,
+  /** Copies of one message stored (or relayed) at the same time: the users of a transaction wait for their fsyncs in parallel, bounded. */
+  deliveryConcurrency: 8,
   /** Distinct addresses one recipient may expand to (all groups together). */
   deliveryMaxExpansion: 10_000,
   /** Body bytes the Sieve `body` test sees (the rest is not matched): bounds memory per delivery. */

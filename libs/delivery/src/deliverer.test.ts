@@ -25,8 +25,9 @@ const directory = memoryDirectory([
   user('carol@example.org', { forwards: ['carol@elsewhere.test'] }),
   user('dave@example.org', { forwards: ['dave@elsewhere.test'], forwardCopyToSelf: true }),
   user('erin@example.org'), user('frank@example.org'), user('grace@example.org'), user('heidi@example.org'),
-  user('ivan@example.org'), user('judy@example.org'),
+  user('ivan@example.org'), user('judy@example.org'), user('gone@example.org', { disabled: true }),
 ], [
+  { address: 'empty@example.org', members: ['gone@example.org', 'ghost@example.org'] },
   { address: 'staff@example.org', members: ['alice@example.org', 'bob@example.org', 'alias@example.org', 'team@example.org', 'out@partner.test', 'ghost@example.org'] },
   { address: 'team@example.org', members: ['staff@example.org', 'bob@example.org'] },
 ]);
@@ -77,6 +78,8 @@ async function deliver(rcpts: string[], src = msg('plain'), who = d): Promise<Ar
 test('primary address and alias reach the user; unknown address resolves to nothing (550 5.1.1 at RCPT)', async () => {
   assert.equal(await d.resolve('nobody@example.org'), null);
   assert.equal(await d.resolve('nobody+x@example.org'), null);
+  assert.equal(await d.resolve('gone@example.org'), null, 'disabled user takes no mail');
+  assert.equal(await d.resolve('empty@example.org'), null, 'a group that reaches nobody is refused, not swallowed');
   assert.deepEqual(await deliver(['Alias@Example.org']), [{ ok: true }]);
   const m = folder('alice@example.org');
   assert.equal(m.length, 1);

@@ -12,6 +12,7 @@
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { MailError, toMailError } from '../../core/src/errors.js';
+import { LIMITS } from '../../core/src/limits.js';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
 import type { MailAccount, MailStore } from '../../mailstore/src/types.js';
 import { evaluate } from '../../sieve/src/index.js';
@@ -93,48 +94,57 @@ export class Deliverer {
    * through several recipients of the same transaction gets one copy.
    */
   async deliver(env: Envelope, recipients: readonly ResolvedRecipient[], src: MessageSource): Promise<Outcome[]> {
-    const done = new Set<string>();
-    const out: Outcome[] = [];
-    for (const r of recipients) out.push(await this.deliverOne(env, r, src, done));
-    return out;
+    // Each user is claimed by the first recipient that reaches it (one copy per transaction); the
+    // copies of different users are then stored in parallel: each waits for its own fsyncs.
+    const claimed = new Set<string>();
+    const acc = recipients.map(() => ({ errors: [] as MailError[], stored: 0 }));
+    const tasks: Array<() => Promise<void>> = [];
+    recipients.forEach((r, i) => {
+      const a = acc[i]!;
+      for (const t of r.local) {
+        if (claimed.has(t.user.user)) { a.stored++; continue; }
+        claimed.add(t.user.user);
+        tasks.push(async () => {
+          try {
+            await this.deliverLocal(env, t, src);
+            a.stored++;
+          } catch (e) {
+            const err = toMailError(e);
+            a.errors.push(err);
+            this.log.warn({ id: env.id, rcpt: r.rcpt, user: t.user.user, code: err.code, err: err.cause ?? err }, 'delivery failed');
+          }
+        });
+      }
+      if (r.relay.length) tasks.push(async () => { const e = await this.forward(env, r, src); if (e) a.errors.push(e); });
+    });
+    await runLimited(tasks, LIMITS.deliveryConcurrency);
+    return acc.map(({ errors, stored }): Outcome => {
+      if (errors.length === 0) return { ok: true };
+      // A temporary failure anywhere: the sender retries (a duplicate is better than a loss).
+      const temp = errors.find((e) => e.code === 'TEMP' || e.code === 'INTERNAL' || e.code === 'INUSE');
+      if (temp) return { ok: false, error: temp };
+      // A group: members that got their copy count; permanent failures of others are logged only.
+      if (stored > 0) return { ok: true };
+      return { ok: false, error: errors[0]! };
+    });
   }
 
-  private async deliverOne(env: Envelope, r: ResolvedRecipient, src: MessageSource, done: Set<string>): Promise<Outcome> {
-    const errors: MailError[] = [];
-    let stored = 0;
-    for (const t of r.local) {
-      if (done.has(t.user.user)) { stored++; continue; }
-      try {
-        await this.deliverLocal(env, t, src);
-        done.add(t.user.user);
-        stored++;
-      } catch (e) {
-        const err = toMailError(e);
-        errors.push(err);
-        this.log.warn({ id: env.id, rcpt: r.rcpt, user: t.user.user, code: err.code, err: err.cause ?? err }, 'delivery failed');
-      }
-    }
-    if (r.relay.length && (await alreadyDeliveredTo(src, r.rcpt))) {
+  /** Relays a recipient's copy to its forward addresses; returns the error, if any. */
+  private async forward(env: Envelope, r: ResolvedRecipient, src: MessageSource): Promise<MailError | null> {
+    if (await alreadyDeliveredTo(src, r.rcpt)) {
       // Our own Delivered-To on the incoming copy: a forward led back here (RFC 5321 §6.3 loop).
-      errors.push(new MailError('LIMIT', 'Mail forwarding loop'));
       this.log.warn({ id: env.id, rcpt: r.rcpt }, 'forwarding loop: Delivered-To already present');
-    } else if (r.relay.length) {
-      try {
-        await this.deps.relay.send({ from: env.from, to: [...r.relay] },
-          concat([Buffer.from(`Delivered-To: ${r.rcpt.replace(/[\r\n]/g, '')}\r\n`)], src, null));
-        this.log.info({ id: env.id, rcpt: r.rcpt, to: r.relay }, 'forwarded');
-      } catch (e) {
-        errors.push(toMailError(e));
-        this.log.warn({ id: env.id, rcpt: r.rcpt, err: e }, 'forward failed');
-      }
+      return new MailError('LIMIT', 'Mail forwarding loop');
     }
-    if (errors.length === 0) return { ok: true };
-    // A temporary failure anywhere: the sender retries (a duplicate is better than a loss).
-    const temp = errors.find((e) => e.code === 'TEMP' || e.code === 'INTERNAL' || e.code === 'INUSE');
-    if (temp) return { ok: false, error: temp };
-    // A group: members that got their copy count; permanent failures of others are logged only.
-    if (stored > 0) return { ok: true };
-    return { ok: false, error: errors[0]! };
+    try {
+      await this.deps.relay.send({ from: env.from, to: [...r.relay] },
+        concat([Buffer.from(`Delivered-To: ${r.rcpt.replace(/[\r\n]/g, '')}\r\n`)], src, null));
+      this.log.info({ id: env.id, rcpt: r.rcpt, to: r.relay }, 'forwarded');
+      return null;
+    } catch (e) {
+      this.log.warn({ id: env.id, rcpt: r.rcpt, err: e }, 'forward failed');
+      return toMailError(e);
+    }
   }
 
   private async deliverLocal(env: Envelope, t: LocalTarget, src: MessageSource): Promise<void> {
@@ -298,6 +308,13 @@ function merge(results: SieveResult[], keepMailbox: string): Plan & { rejectE: b
 async function alreadyDeliveredTo(src: MessageSource, rcpt: string): Promise<boolean> {
   const want = rcpt.toLowerCase();
   return (await sieveMessage(src)).header('delivered-to').some((v) => v.trim().toLowerCase() === want);
+}
+
+/** Runs `tasks` with at most `limit` at a time. */
+async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => { while (next < tasks.length) await tasks[next++]!(); };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
 /** prefix + (edited header + body | whole message), pulled chunk by chunk. */

@@ -39,7 +39,8 @@ function splitDetail(address: string): { base: string; detail: string | null } {
 }
 
 /**
- * Resolves one RCPT address. Returns null for an unknown address (550 5.1.1). Throws MailError TEMP
+ * Resolves one RCPT address. Returns null for an unknown address, a disabled user or a group that
+ * reaches nobody (550 5.1.1). Throws MailError TEMP
  * when the directory is unreachable. Shared-folder addresses are refused (NOTFOUND) until shared
  * folders take deliveries.
  */
@@ -66,7 +67,7 @@ export async function resolveRecipient(directory: Directory, rcpt: string): Prom
   };
   if (hit.kind === 'user') {
     addUser(hit.user, address, detail);
-    return { rcpt, local, relay: [...relay] };
+    return local.length || relay.size ? { rcpt, local, relay: [...relay] } : null; // a disabled user takes no mail
   }
   // Breadth-first over the group graph; `seenAddresses` makes cycles harmless.
   let level: string[] = [...hit.group.members];
@@ -85,7 +86,8 @@ export async function resolveRecipient(directory: Directory, rcpt: string): Prom
     }
     level = next;
   }
-  return { rcpt, local, relay: [...relay] };
+  // A group that reaches nobody would swallow the message: refuse it like an unknown address.
+  return local.length || relay.size ? { rcpt, local, relay: [...relay] } : null;
 }
 
 /** Unknown members in one of our domains are dropped (they would bounce back to us); others are relayed. */

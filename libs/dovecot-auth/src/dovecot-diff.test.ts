@@ -50,12 +50,13 @@ service auth {
   }
 }
 `);
-  const r = spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dovecot did not start: ${r.stderr}`);
+  // stdio ignored: the daemon keeps inherited pipes open, and spawnSync would wait for it.
+  const r = spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf')], { stdio: 'ignore', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`dovecot did not start (exit ${r.status}): ${readLog()}`);
   for (let i = 0; i < 100; i++) {
     try { (await RawAuthClient.connect({ port: dovecotPort })).end(); return; } catch { await new Promise((res) => setTimeout(res, 50)); }
   }
-  throw new Error('dovecot auth listener did not come up');
+  throw new Error(`dovecot auth listener did not come up: ${readLog()}`);
 });
 
 after(async () => {
@@ -63,7 +64,7 @@ after(async () => {
   if (dovecotDir) {
     let pid = 0;
     try { pid = Number(readFileSync(join(dovecotDir, 'run', 'master.pid'), 'utf8').trim()); } catch { /* not running */ }
-    spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf'), 'stop']);
+    spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf'), 'stop'], { stdio: 'ignore', timeout: 10_000 });
     for (let i = 0; pid > 0 && i < 100; i++) {
       try { process.kill(pid, 0); } catch { break; }
       await new Promise((res) => setTimeout(res, 100));
@@ -71,6 +72,10 @@ after(async () => {
     await rm(dovecotDir, { recursive: true, force: true });
   }
 });
+
+function readLog(): string {
+  try { return readFileSync(join(dovecotDir, 'dovecot.log'), 'utf8').slice(-2000); } catch { return '(no log)'; }
+}
 
 const normalize = (l: string) => l.replace(/^(SPID|CUID)\t\d+$/, '$1\tN').replace(/^COOKIE\t[0-9a-f]{32}$/, 'COOKIE\tX');
 

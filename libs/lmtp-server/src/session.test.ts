@@ -216,3 +216,23 @@ test('shutdown lets a delivery in progress send its 250 before the 421', async (
   assert.match((await c.reply()).text, /^421 4\.3\.2 /);
   await closing;
 });
+
+test('property: random bytes on real connections never crash the server; the next client is served', async () => {
+  const fc = (await import('fast-check')).default;
+  const { connect } = await import('node:net');
+  const samples = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 3000 }), { numRuns: 30, seed: 42 });
+  samples.push(Buffer.from('LHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<bob@example.org>\r\nBDAT 99999999999 LAST\r\n' + 'z'.repeat(5000)));
+  samples.push(Buffer.from('LHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n' + '\r\n.'.repeat(2000)));
+  for (const bytes of samples) {
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('error', () => undefined);
+    s.on('data', () => undefined);
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    s.write(Buffer.from(bytes));
+    await new Promise((r) => setTimeout(r, 5));
+    s.destroy();
+  }
+  const c = await LmtpTestClient.open({ port });
+  assert.equal((await c.cmd('LHLO ok')).code, 250);
+  c.close();
+});

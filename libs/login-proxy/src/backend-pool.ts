@@ -93,6 +93,8 @@ export class BackendPool {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        // Until the relay takes over, a late error must not become an uncaught exception.
+        sock.on('error', () => undefined);
         sock.removeListener('error', onError);
         sock.removeListener('close', onClose);
         if (!r.ok) { ac.abort(); sock.destroy(); }

@@ -6,3 +6,4 @@ export { relay, type Relay } from './relay.js';
 export type { ProxyDeps, ClientInfo } from './types.js';
 export { Pop3Proxy, pop3BackendLogin } from './pop3-proxy.js';
 export { LineQueue, type LineEvent } from './line-queue.js';
+export { SieveProxy, sieveBackendLogin, tokenize as tokenizeSieveLine } from './sieve-proxy.js';

@@ -41,6 +41,7 @@ export function relay(client: Socket, backend: Socket, pendingToBackend: Buffer[
     resolveClosed('client');
   });
   backend.on('close', () => endClient('backend'));
+  if (client.destroyed) { over = true; backend.destroy(); resolveClosed('client'); return { close: () => undefined, closed }; }
   if (pendingToClient.length) client.write(pendingToClient);
   for (const b of pendingToBackend) backend.write(b);
   backend.pipe(client, { end: false });

@@ -2,6 +2,7 @@
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
+import type { SaslAuthenticator } from '../../sasl/src/index.js';
 import type { ParseResult } from '../../sieve/src/types.js';
 
 export interface ManageSieveConfig {
@@ -31,4 +32,9 @@ export interface ManageSieveDeps {
   /** The Sieve parser (libs/sieve parseScript) and the extensions it supports. */
   parseScript(text: string): ParseResult;
   extensions(): string[];
+  /**
+   * Shared SASL policy (services/mail/sasl.ts), as for IMAP: plaintext without TLS from sasl.trustedNetworks,
+   * master users (PLAIN authzid) for the login proxies from sasl.masterNetworks. Absent: directory only.
+   */
+  sasl?: SaslAuthenticator<UserRecord>;
 }

@@ -78,7 +78,9 @@ export class Session {
   get tls(): SecureContext | null { return this.deps.tls; }
 
   /** Plaintext mechanisms are refused on a clear connection unless the config allows them. */
-  get plaintextAllowed(): boolean { return this.secure || this.deps.config.allowPlaintextAuth; }
+  get plaintextAllowed(): boolean {
+    return this.secure || this.deps.config.allowPlaintextAuth || (this.deps.sasl?.plaintextAllowed({ secure: this.secure, remoteIp: this.socket.remoteAddress }) ?? false);
+  }
 
   scriptStoreFor(user: UserRecord): ScriptStore {
     const c = this.deps.config;

@@ -34,7 +34,7 @@ async function failed(s: Session, started: number): Promise<void> {
 
 export async function authenticate(s: Session, args: readonly Arg[]): Promise<void> {
   const started = Date.now();
-  const mech = createMechanism(str(args, 0));
+  const mech = s.deps.sasl ? s.deps.sasl.mechanism(str(args, 0)) : createMechanism(str(args, 0));
   if (!mech) return s.respond({ status: 'NO', text: 'Unsupported authentication mechanism.' });
   // PLAIN and LOGIN send the password in the clear: only over TLS unless configured otherwise (RFC 5804 §2.1).
   if (!s.plaintextAllowed) return s.respond({ status: 'NO', code: 'ENCRYPT-NEEDED', text: 'Plaintext authentication disallowed on non-secure connections.' });
@@ -46,7 +46,7 @@ export async function authenticate(s: Session, args: readonly Arg[]): Promise<vo
   for (let round = 0; round < 10; round++) {
     const r = mech.step(resp);
     if (r.kind === 'error') return failed(s, started);
-    if (r.kind === 'done') return finish(s, r.authcid, r.password, started);
+    if (r.kind === 'done') return finish(s, r.authcid, r.password, started, r.authzid);
     s.write(`${encodeString(r.challenge.toString('base64'))}\r\n`);
     s.receiver.expectContinuation();
     const ev = await s.nextEvent();
@@ -59,10 +59,18 @@ export async function authenticate(s: Session, args: readonly Arg[]): Promise<vo
   return failed(s, started);
 }
 
-async function finish(s: Session, login: string, password: string, started: number): Promise<void> {
+async function finish(s: Session, login: string, password: string, started: number, authzid: string | null = null): Promise<void> {
   let user;
   try {
-    user = await s.deps.directory.authenticate(login, password, { service: 'sieve', remoteIp: s.socket.remoteAddress, secure: s.secure });
+    const ctx = { service: 'sieve', remoteIp: s.socket.remoteAddress, secure: s.secure };
+    if (s.deps.sasl) {
+      // Master users (PLAIN authzid, for the login proxies) only from sasl.masterNetworks.
+      const out = await s.deps.sasl.login(login, password, authzid, ctx);
+      user = out.ok ? out.user : null;
+      if (out.ok && out.master) s.log.info({ user: out.user.user, master: out.master }, 'master user login');
+    } else {
+      user = await s.deps.directory.authenticate(login, password, ctx);
+    }
   } catch (e) {
     s.log.warn({ err: e }, 'directory unavailable');
     const temp = isMailError(e) && e.code === 'TEMP';
