@@ -5,7 +5,7 @@
  * Dovecot (dovecot-imapd, -pop3d, -lmtpd) it says so and exits 0.
  *
  *   npm run bench:compare -- [--duration 20s] [--clients 10] [--users 20] [--messages 200]
- *                            [--profiles imap-mixed,login-storm,pop3,lmtp] [--fsync on|off] [--output FILE]
+ *                            [--profiles imap-mixed,login-storm,pop3,lmtp] [--fsync on|off] [--output FILE] [--html FILE]
  *   Smoke run: npm run bench:compare -- --duration 3s --users 4 --messages 20
  *
  * Both servers get the same users (user<N>@example.org / "pass"), the same seed Maildirs
@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { chownTree, dovecotVersion, startDovecot } from '../lib/dovecot.js';
 import { copyMaildir, generateMaildir } from '../lib/maildir-gen.js';
-import { freePort } from '../bench/imap-servers.js';
+import { freePort } from '../lib/target.js';
 import { patternUsers } from '../lib/users.js';
 import { parseSizes } from '../lib/tracked-message.js';
 import type { Protocol, Target } from '../lib/target.js';
@@ -31,9 +31,10 @@ import type { ProfileOptions } from '../profiles/types.js';
 import { runProfile } from './run.js';
 import { parseDuration } from './args.js';
 import type { RunResult } from '../report/result.js';
+import { renderHtml } from '../report/html.js';
 
 const USAGE = `usage: npm run bench:compare -- [--duration 20s] [--clients 10] [--users 20] [--messages 200]
-       [--profiles imap-mixed,login-storm,pop3,lmtp] [--fsync on|off] [--output FILE] [--keep]
+       [--profiles imap-mixed,login-storm,pop3,lmtp] [--fsync on|off] [--output FILE] [--html FILE] [--keep]
 `;
 
 interface Ours { child: ChildProcess; ports: Partial<Record<Protocol, number>>; stop(): Promise<void> }
@@ -99,7 +100,7 @@ async function main(): Promise<number> {
   try {
     v = parseArgs({ options: {
       duration: { type: 'string' }, clients: { type: 'string' }, users: { type: 'string' }, messages: { type: 'string' },
-      profiles: { type: 'string' }, fsync: { type: 'string' }, output: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      profiles: { type: 'string' }, fsync: { type: 'string' }, output: { type: 'string' }, html: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, strict: true }).values;
   } catch (e) { process.stderr.write(`bench:compare: ${(e as Error).message}\n${USAGE}`); return 2; }
   if (v.help) { process.stdout.write(USAGE); return 0; }
@@ -161,6 +162,14 @@ async function main(): Promise<number> {
   const w = table[0]!.map((_c, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   for (const r of table) process.stdout.write(r.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ') + '\n');
   if (v.output) writeFileSync(v.output, JSON.stringify({ dovecot: version, durationS: durationMs / 1000, clients, users: nUsers, messages: nMsgs, fsync, results }, null, 2) + '\n');
+  const names = Object.keys(results);
+  if (v.html && names.length) {
+    // One page: every profile's two runs as sections, the printed table as the summary.
+    const runs: Record<string, RunResult> = {};
+    for (const n of names) { runs[`${n} ours`] = results[n]!.ours; runs[`${n} dovecot`] = results[n]!.dovecot; }
+    const first = results[names[0]!]!.ours;
+    writeFileSync(v.html, renderHtml({ ...first, profile: 'bench:compare', runId: `ours vs ${version}`, runs, extra: { table: table.map((r) => r.join(' | ')) } }));
+  }
   if (failed) process.stdout.write('correctness failure on at least one side (see lost/dup/corrupt/proto)\n');
   return failed ? 1 : 0;
 }

@@ -3,7 +3,8 @@
  * loadtest: the load-test harness's command line (see ./usage.ts or --help).
  * Exit codes: 0 passed, 1 correctness failure, 2 usage, 3 target unreachable / TLS / login, 4 internal or coordination error.
  */
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseCli, UsageError, type CliOptions } from './args.js';
 import { USAGE } from './usage.js';
 import { preflight, PreflightError } from './preflight.js';
@@ -110,7 +111,7 @@ export function shownOptions(o: CliOptions): Record<string, unknown> {
   };
 }
 
-const isMain = process.argv[1] !== undefined && new URL(import.meta.url).pathname === (await import('node:fs')).realpathSync(process.argv[1]);
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === realpathSync(process.argv[1]);
 if (isMain) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
     process.stderr.write(`loadtest: internal error: ${(e as Error).stack ?? e}\n`);

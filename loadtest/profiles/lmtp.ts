@@ -39,7 +39,7 @@ export const lmtpProfile: Profile = {
     const { opts } = ctx;
     const interval = opts.rate > 0 ? 1000 / opts.rate : 0;
     let nextSlot = Date.now();
-    let behind = 0;
+    let late = 0;
     await runClients(opts.clients, async () => {
       while (!ctx.isStopping()) {
         let c: LmtpClient;
@@ -50,7 +50,7 @@ export const lmtpProfile: Profile = {
             if (interval > 0) {
               const slot = nextSlot; nextSlot += interval;
               const wait = slot - Date.now();
-              if (wait > 0) await pause(ctx, wait); else if (wait < -1000) behind++;
+              if (wait > 0) await pause(ctx, wait); else if (wait < -1000) late++;
               if (ctx.isStopping()) break;
             }
             const rcpts = pickRcpts(ctx, opts.rcptsPerMessage);
@@ -84,7 +84,7 @@ export const lmtpProfile: Profile = {
         } finally { c.destroy(); untrack(); }
       }
     });
-    return { extra: { rate: opts.rate, secondsBehindSchedule: behind } };
+    return { extra: { rate: opts.rate, deliveriesOverOneSecondLate: late } };
   },
   async verify(ctx) { return verifyImap(ctx.target, ctx.ledger, ctx.passwordOf); },
 };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, runCli, type TestNode } from '../cli/testing.js';
 import { chownTree, dovecotVersion, startDovecot, type DovecotInstance } from '../lib/dovecot.js';
-import { freePort } from '../bench/imap-servers.js';
+import { freePort } from '../lib/target.js';
 import type { RunResult } from '../report/result.js';
 
 let node: TestNode;

@@ -3,7 +3,8 @@
  * processes, from source (tsx) when the tests run from source, from dist/ when they run compiled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,9 +30,35 @@ export interface Service {
   exited: Promise<number | null>;
 }
 
+/** Every TCP listener of a node: section -> its port keys. */
+const LISTENERS: Record<string, string[]> = {
+  imap: ['port', 'tlsPort'], pop3: ['port', 'tlsPort'], managesieve: ['port'], quotaStatus: ['port'], lmtp: ['port'],
+  sasl: ['port'], http: ['port'], admin: ['port'],
+};
+
+/**
+ * Tests listen on loopback only, and only where they ask to: every listener host becomes 127.0.0.1,
+ * and a listener whose port the test's config file does not set is turned off (instead of taking a
+ * standard port such as 110 or 12340 that parallel test files would fight over).
+ */
+export function testListenerEnv(args: string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const i = args.indexOf('--config');
+  let file: Record<string, Record<string, unknown> | undefined> = {};
+  if (i >= 0 && args[i + 1]) {
+    try { file = (parseYaml(readFileSync(args[i + 1]!, 'utf8')) ?? {}) as typeof file; } catch { /* the service reports it */ }
+  }
+  const out: NodeJS.ProcessEnv = {};
+  for (const [section, ports] of Object.entries(LISTENERS)) {
+    const up = section.toUpperCase();
+    out[`MAIL_${up}__HOST`] = '127.0.0.1';
+    for (const key of ports) if (!(key in (file[section] ?? {}))) out[`MAIL_${up}__${key.toUpperCase()}`] = 'null';
+  }
+  return { ...out, ...env };
+}
+
 export function startService(args: string[], env: NodeJS.ProcessEnv = {}): Service {
   const child = spawn(process.execPath, command('main', args), {
-    cwd: projectRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: projectRoot(), env: { ...process.env, ...testListenerEnv(args, env) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';

@@ -40,7 +40,7 @@ async function main(): Promise<number | null> {
   const metrics = createMetrics();
   const dirs = await openDirectory(c, logger, metrics.registry);
   const tls = await loadTls({ ...c.tls, hostnames: ['localhost', '127.0.0.1', '::1', c.node.hostname] });
-  const registry = await openRegistry(c);
+  const registry = await openRegistry(c, logger);
   const base: Omit<ProxyDeps, 'pool' | 'maxUserIp' | 'allowPlaintextAuth'> = {
     sasl: createSaslAuthenticator(c, dirs.directory), registry, logger, metrics: metrics.registry,
     tls: secureContext(tls), hostname: c.node.hostname, master: { user: c.proxy.masterUser!, password: c.proxy.masterPassword! },

@@ -32,7 +32,7 @@ before(async () => {
   portA = siteA.port('imap');
   portB = siteB.port('imap');
   proxy = startProc('proxy', writeProxyConfig(dir, 'proxy1', { 'site-a.test': portA, 'site-b.test': portB }, 'imap: { maxUserIpConnections: 2 }'),
-    { MAIL_PROXY__REDISURL: 'redis://127.0.0.1:6379', MAIL_PROXY__REDISPREFIX: JSON.stringify(prefix) });
+    { MAIL_REDIS__URL: 'redis://127.0.0.1:6379', MAIL_REDIS__PREFIX: JSON.stringify(prefix) });
   procs.push(proxy);
   await proxy.waitFor(/^proxy node proxy1 ready/m);
   proxyPort = proxy.port('imap');
@@ -149,7 +149,7 @@ test('the backend sees the client\'s address (ID x-originating-ip from a trusted
 
 test('user+IP limit holds across two proxy processes (Redis registry); who lists them; kick closes a proxied session', async () => {
   const proxy2 = startProc('proxy', writeProxyConfig(dir, 'proxy2', { 'site-a.test': portA, 'site-b.test': portB }, 'imap: { maxUserIpConnections: 2 }'),
-    { MAIL_PROXY__REDISURL: 'redis://127.0.0.1:6379', MAIL_PROXY__REDISPREFIX: JSON.stringify(prefix) });
+    { MAIL_REDIS__URL: 'redis://127.0.0.1:6379', MAIL_REDIS__PREFIX: JSON.stringify(prefix) });
   procs.push(proxy2);
   await proxy2.waitFor(/^proxy node proxy2 ready/m);
   const port2 = proxy2.port('imap');
@@ -165,7 +165,7 @@ test('user+IP limit holds across two proxy processes (Redis registry); who lists
   const three = await login(port2, 'c');
   assert.match(three.reply, /^c NO \[LIMIT\] /);
   three.c.close();
-  const reg = await RedisRegistry.open({ node: 'test-admin', url: 'redis://127.0.0.1:6379', prefix });
+  const reg = await RedisRegistry.open({ node: 'test-admin', url: 'redis://127.0.0.1:6379', prefix: `${prefix}reg:` });
   try {
     const who = await reg.list({ userMask: 'bob@*' });
     assert.equal(who.length, 2, JSON.stringify(who));

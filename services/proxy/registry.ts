@@ -1,8 +1,21 @@
-/** The session registry of a proxy: Redis (cluster-wide who/kick and user+IP limit) or in process. */
+/**
+ * The session registry of a proxy: in Redis (redis.url, keys under <redis.prefix>reg: as on the mail
+ * nodes, so who/kick and the user+IP limit are cluster-wide) or in process. The node name carries the
+ * pid so several proxy processes on one host stay apart.
+ */
+import type { Logger } from 'pino';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import { MemoryRegistry, RedisRegistry, type SessionRegistry } from '../../libs/registry/src/index.js';
 
-export async function openRegistry(c: MailConfig): Promise<SessionRegistry> {
-  if (c.proxy.redisUrl === null) return new MemoryRegistry(c.node.hostname);
-  return RedisRegistry.open({ node: `${c.node.hostname}-${process.pid}`, url: c.proxy.redisUrl, prefix: c.proxy.redisPrefix });
+export async function openRegistry(c: MailConfig, logger: Logger): Promise<SessionRegistry> {
+  if (c.redis.url === null) return new MemoryRegistry(c.node.hostname);
+  let last = 0;
+  return RedisRegistry.open({
+    node: c.node.hostname, url: c.redis.url, prefix: `${c.redis.prefix}reg:`,
+    onError: (err, op) => {
+      if (Date.now() - last < 60_000) return;
+      last = Date.now();
+      logger.warn({ err, op }, 'session registry: Redis unavailable; sessions are kept locally');
+    },
+  });
 }

@@ -92,6 +92,7 @@ lmtp: { port: null, socket: false }
 managesieve: { host: 127.0.0.1, port: ${ports.sieve ?? null} }
 quotaStatus: { port: null }
 http: { port: null }
+admin: { port: null }
 log: { level: info }
 sasl:
   port: null

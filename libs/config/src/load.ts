@@ -236,7 +236,7 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     quotaStatus: v.quotaStatus as unknown as MailConfig['quotaStatus'],
     pop3: v.pop3 as unknown as MailConfig['pop3'],
     sasl: finishSasl(v.sasl as unknown as SaslRaw, dataDir, p),
-    proxy: withRedis(v.proxy as unknown as MailConfig['proxy'], v.redis),
+    proxy: v.proxy as unknown as MailConfig['proxy'], // the proxy's registry uses redis.url (services/proxy/registry.ts)
     redis: v.redis as unknown as MailConfig['redis'],
     admin: finishAdmin(v.admin as unknown as AdminRaw, dataDir, p),
   };

@@ -82,7 +82,6 @@ export interface MailConfig {
     host: string; imapPort: number | null; imapTlsPort: number | null; pop3Port: number | null; pop3TlsPort: number | null; sievePort: number | null;
     backends: Record<string, string>; pop3Backends: Record<string, string>; sieveBackends: Record<string, string>;
     masterUser: string | null; masterPassword: string | null; connectTimeout: number; breakerFailures: number; breakerCoolDown: number;
-    redisUrl: string | null; redisPrefix: string;
   };
 }
 
@@ -407,8 +406,5 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     connectTimeout: leaf(duration(100, 60_000), LIMITS.proxyConnectTimeoutMs, 'Connect + greeting + master login to a backend; past it the attempt counts as a failure for the breaker.'),
     breakerFailures: leaf(integer(1, 1000), LIMITS.proxyBreakerFailures, 'Consecutive connect failures or timeouts that open a backend\'s circuit breaker.'),
     breakerCoolDown: leaf(duration(100, 3_600_000), LIMITS.proxyBreakerCoolDownMs, 'How long an open breaker refuses before one probe connection is let through.'),
-    redisUrl: leaf(nullable(string({ nonEmpty: true, pattern: /^rediss?:\/\//, what: 'redis://host:port[/db] URL' })), null,
-      'Session registry: a Redis URL makes who/kick and the user+IP limit cluster-wide; null = in this process only.'),
-    redisPrefix: leaf(string({ nonEmpty: true }), 'mail:reg:', 'Key prefix of the session registry in Redis.'),
   },
 };

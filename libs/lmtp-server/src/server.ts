@@ -16,7 +16,8 @@ export class LmtpServer {
       const remote = sock.remoteAddress ?? 'local';
       const s = new LmtpSession(sock, this.deps, remote);
       this.sessions.add(s);
-      sock.on('close', () => this.sessions.delete(s));
+      // A delivery outlives a client that hung up; shutdown still waits for it.
+      sock.on('close', () => { void s.whenIdle().then(() => this.sessions.delete(s)); });
     });
     this.servers.push(srv);
     return srv;
