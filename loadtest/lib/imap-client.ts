@@ -99,6 +99,8 @@ export class ImapClient {
   /** Untagged responses that arrived while no command was outstanding (e.g. BYE, IDLE updates). */
   unsolicited: string[] = [];
   private idleWaiter: (() => void) | null = null;
+  /** Called with every untagged response (without "* ") as it arrives, e.g. EXISTS during IDLE. */
+  onUntagged: ((line: string) => void) | null = null;
 
   private constructor(sock: Socket | TLSSocket, private readonly opts: ImapClientOptions) {
     this.sock = sock;
@@ -187,6 +189,7 @@ export class ImapClient {
       return;
     }
     if (first === 0x2a /* * */) {
+      if (this.onUntagged) this.onUntagged(line.toString('latin1', 2));
       const head = this.order[0];
       if (!head) {
         this.unsolicited.push(line.toString('latin1', 2));

@@ -5,14 +5,67 @@
  * LOGOUT. With --server-pid the server's RSS (with its children) is sampled every second; the
  * result holds memory before, at the peak and per held session. A session the server drops
  * while idling is a protocol error (RFC 3501 §5.4: the autologout timer is at least 30 minutes).
+ * With --rate N, N tracked messages per second are APPENDed (over separate sessions) to users
+ * that are idling, and "push" is the time from the APPEND to the first "* n EXISTS" an idling
+ * session of that user sees; those messages are read back at the end like every other.
  */
 import { openImap, SessionError } from '../lib/imap-session.js';
+import type { ImapClient } from '../lib/imap-client.js';
+import { quote } from '../lib/imap-client.js';
+import { makeTracked, pickSize } from '../lib/tracked-message.js';
+import { verifyImap } from '../lib/verify-imap.js';
 import { nextSource } from '../lib/target.js';
 import { serverRssKb } from '../cli/run.js';
 import { errMsg, pause, track } from './common.js';
 import type { Profile, RunContext } from './types.js';
 
-async function holdOne(ctx: RunContext, i: number, peak: { n: number }): Promise<void> {
+/** APPEND start times waiting for an idling session of the user to see EXISTS. */
+type PushWaiters = Map<string, number[]>;
+
+function onPush(ctx: RunContext, waiters: PushWaiters, user: string, line: string): void {
+  if (!/^\d+ EXISTS/i.test(line)) return;
+  const q = waiters.get(user);
+  const t0 = q?.shift();
+  if (t0 !== undefined) ctx.stats.record('push', Date.now() - t0);
+}
+
+async function pusher(ctx: RunContext, waiters: PushWaiters, idling: () => number[]): Promise<void> {
+  const conns = new Map<string, ImapClient>();
+  const interval = 1000 / ctx.opts.rate;
+  let next = Date.now();
+  try {
+    while (!ctx.isStopping()) {
+      next += interval;
+      const wait = next - Date.now();
+      if (wait > 0) await pause(ctx, wait);
+      if (ctx.isStopping()) break;
+      const idx = idling();
+      if (idx.length === 0) continue;
+      const u = ctx.users.get(idx[Math.floor(ctx.rand() * idx.length)]!);
+      let c = conns.get(u.user);
+      if (!c || c.closed) {
+        const s = await openImap(ctx.target, u.user, u.pass);
+        if (!s.loginOk) { s.client.destroy(); ctx.stats.protocolError(`push LOGIN ${u.user}: ${s.loginText}`); continue; }
+        c = s.client; conns.set(u.user, c);
+      }
+      const id = ctx.ledger.nextId();
+      const m = makeTracked(id, u.user, pickSize(ctx.opts.sizes, ctx.rand), ctx.rand);
+      const e = ctx.ledger.add(id, m.sum, u.user, 'INBOX');
+      const q = waiters.get(u.user) ?? []; waiters.set(u.user, q);
+      q.push(Date.now());
+      try {
+        const r = await c.command([`APPEND ${quote('INBOX')} `, m.data]);
+        ctx.stats.record('APPEND', r.ms, r.status === 'OK');
+        e.state = r.status === 'OK' ? 'stored' : 'refused';
+        if (r.status !== 'OK') { q.pop(); ctx.stats.protocolError(`push APPEND ${u.user}: ${r.status} ${r.text}`); }
+      } catch (err) { e.state = 'uncertain'; q.pop(); if (!ctx.isStopping()) ctx.stats.protocolError(`push APPEND ${u.user}: ${errMsg(err)}`); }
+    }
+  } finally {
+    await Promise.all([...conns.values()].map((c) => c.logout()));
+  }
+}
+
+async function holdOne(ctx: RunContext, i: number, peak: { n: number }, waiters: PushWaiters, idling: Set<number>): Promise<void> {
   const u = ctx.users.get(i);
   let s;
   try { s = await openImap(ctx.target, u.user, u.pass, nextSource(ctx.target)); } catch (e) {
@@ -25,6 +78,7 @@ async function holdOne(ctx: RunContext, i: number, peak: { n: number }): Promise
   try {
     ctx.stats.record('LOGIN', s.loginMs, s.loginOk);
     if (!s.loginOk) { ctx.stats.protocolError(`LOGIN ${u.user}: ${s.loginText}`); return; }
+    c.onUntagged = (line) => { if (idling.has(i)) onPush(ctx, waiters, u.user, line); };
     const sel = await c.command('SELECT INBOX');
     ctx.stats.record('SELECT', sel.ms, sel.status === 'OK');
     const t0 = process.hrtime.bigint();
@@ -32,9 +86,11 @@ async function holdOne(ctx: RunContext, i: number, peak: { n: number }): Promise
     await entered;
     ctx.stats.record('IDLE', Number(process.hrtime.bigint() - t0) / 1e6);
     peak.n = Math.max(peak.n, ctx.sessions.open);
+    idling.add(i);
     const dropped = new Promise<'dropped'>((r) => { void done.then(() => r('dropped'), () => r('dropped')); });
     const why = await Promise.race([ctx.stopped.then(() => 'stop' as const), dropped]);
     if (why === 'dropped') { ctx.stats.protocolError(`IDLE ${u.user}: session ended by the server while idling`); return; }
+    idling.delete(i);
     const d0 = process.hrtime.bigint();
     c.idleDone();
     const r = await done;
@@ -43,7 +99,7 @@ async function holdOne(ctx: RunContext, i: number, peak: { n: number }): Promise
     ctx.stats.record('LOGOUT', l.ms, l.status === 'OK');
   } catch (e) {
     if (!ctx.isStopping()) ctx.stats.protocolError(`IDLE session ${u.user}: ${errMsg(e)}`);
-  } finally { c.destroy(); untrack(); }
+  } finally { idling.delete(i); c.destroy(); untrack(); }
 }
 
 export const idleSoak: Profile = {
@@ -57,7 +113,10 @@ export const idleSoak: Profile = {
     let peakRss = before ?? 0;
     const sampler = pids.length ? setInterval(() => { peakRss = Math.max(peakRss, serverRssKb(pids)); }, 1000) : undefined;
     const peak = { n: 0 };
+    const waiters: PushWaiters = new Map();
+    const idling = new Set<number>();
     const all: Promise<void>[] = [];
+    if (opts.rate > 0) all.push(pusher(ctx, waiters, () => [...idling]).catch((e) => { if (!ctx.isStopping()) ctx.stats.protocolError(`pusher: ${errMsg(e)}`); }));
     const t0 = Date.now();
     try {
       for (let i = 0; i < opts.sessions && !ctx.isStopping(); i++) {
@@ -67,7 +126,7 @@ export const idleSoak: Profile = {
         } else if (i % 50 === 49) {
           await new Promise((r) => setTimeout(r, 5)); // let handshakes progress
         }
-        all.push(holdOne(ctx, i, peak));
+        all.push(holdOne(ctx, i, peak, waiters, idling));
       }
       const established = Date.now();
       await ctx.stopped;
@@ -87,4 +146,5 @@ export const idleSoak: Profile = {
       };
     } finally { if (sampler) clearInterval(sampler); }
   },
+  async verify(ctx) { return verifyImap(ctx.target, ctx.ledger, ctx.passwordOf); },
 };

@@ -75,6 +75,14 @@ test('imapflow through the proxy lands on the home server: alice on site-a, bob 
 
 const capsOf = (lines: string[]) => lines.find((l) => l.startsWith('* CAPABILITY '))!.slice(13).split(' ').sort();
 
+test('implicit TLS (imaps) through the proxy with imapflow', async () => {
+  const c = new ImapFlow({ host: '127.0.0.1', port: proxy.port('imaps'), secure: true, tls: { rejectUnauthorized: false }, auth: { user: USERS.alice.user, pass: USERS.alice.password }, logger: false });
+  await c.connect();
+  const st = await c.status('INBOX', { messages: true });
+  assert.equal(st.messages, 1);
+  await c.logout();
+});
+
 test('pre-login CAPABILITY (greeting and command) matches the backend\'s; after login the client gets the backend\'s CAPABILITY', async () => {
   const p = await RawClient.connect(proxyPort);
   const b = await RawClient.connect(portA);
@@ -216,4 +224,8 @@ test('backend killed mid-session closes the client; then NO [UNAVAILABLE], the b
   await new Promise((r) => setTimeout(r, 1600));
   assert.match(await tryLogin(USERS.bob), /^t OK /);
   await proxy.waitFor(/"backend":"site-b\.test"[^\n]*circuit breaker closed/, 5000);
+  const metrics = await (await fetch(`http://127.0.0.1:${proxy.port('http')}/metrics`)).text();
+  assert.match(metrics, /mail_proxy_backend_breaker_state\{protocol="imap",backend="site-b\.test"\} 0/);
+  assert.match(metrics, /mail_proxy_logins_total\{protocol="imap",result="unavailable"\} [1-9]/);
+  assert.match(metrics, /mail_proxy_backend_failures_total\{protocol="imap",backend="site-b\.test"\} [1-9]/);
 });

@@ -112,13 +112,14 @@ export function writeProxyConfig(dir: string, name: string, backends: Record<str
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, `node: { hostname: ${name}, dataDir: ${data} }
 directory: { path: ${join(dir, 'users.yaml')} }
-http: { port: null }
+http: { host: 127.0.0.1, port: 0 }
 log: { level: info }
 sasl: { port: null, socket: false, trustedNetworks: [127.0.0.0/8] }
 ${extra}
 proxy:
   host: 127.0.0.1
   imapPort: 0
+  imapTlsPort: 0
   masterUser: ${MASTER.user}
   masterPassword: ${MASTER.password}
   connectTimeout: 1000ms
