@@ -41,7 +41,8 @@ Run:
   --copybox NAME         COPY destination (enables COPY 33%/5% like imaptest)
   --idle-ms N            IDLE state: how long to stay idle                       [1000]
   --sizes LIST           message sizes SIZE:WEIGHT,...                           [2k:50,8k:30,32k:15,128k:5]
-  --rate N               lmtp: deliveries per second, 0 = max                    [0]
+  --rate N               lmtp: deliveries per second, 0 = max; idle-soak: APPENDs
+                         per second to idling users, timed until IDLE shows them  [0]
   --rcpts N              lmtp: recipients per message                            [1]
   --seed-per-user N      pop3: messages seeded per user                          [20]
   --keep                 pop3: RETR without DELE

@@ -21,11 +21,21 @@ import type { Profile, RunContext } from './types.js';
 
 /** APPEND start times waiting for an idling session of the user to see EXISTS. */
 type PushWaiters = Map<string, number[]>;
+/** Highest EXISTS seen per user: several sessions of one user all see each new message once. */
+const seenExists = new WeakMap<PushWaiters, Map<string, number>>();
+
+function noteExists(waiters: PushWaiters, user: string, n: number): boolean {
+  let m = seenExists.get(waiters);
+  if (!m) { m = new Map(); seenExists.set(waiters, m); }
+  if (n <= (m.get(user) ?? 0)) return false;
+  m.set(user, n);
+  return true;
+}
 
 function onPush(ctx: RunContext, waiters: PushWaiters, user: string, line: string): void {
-  if (!/^\d+ EXISTS/i.test(line)) return;
-  const q = waiters.get(user);
-  const t0 = q?.shift();
+  const e = /^(\d+) EXISTS/i.exec(line);
+  if (!e || !noteExists(waiters, user, Number(e[1]))) return;
+  const t0 = waiters.get(user)?.shift();
   if (t0 !== undefined) ctx.stats.record('push', Date.now() - t0);
 }
 
@@ -81,6 +91,7 @@ async function holdOne(ctx: RunContext, i: number, peak: { n: number }, waiters:
     c.onUntagged = (line) => { if (idling.has(i)) onPush(ctx, waiters, u.user, line); };
     const sel = await c.command('SELECT INBOX');
     ctx.stats.record('SELECT', sel.ms, sel.status === 'OK');
+    for (const l of sel.untagged) { const m = /^(\d+) EXISTS/i.exec(l); if (m) noteExists(waiters, u.user, Number(m[1])); }
     const t0 = process.hrtime.bigint();
     const { entered, done } = c.startIdle();
     await entered;

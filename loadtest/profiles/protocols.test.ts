@@ -69,13 +69,13 @@ for (const server of ['ours', 'dovecot'] as const) {
   });
 }
 
-test('login-storm over ManageSieve (ours) and idle-soak from several 127.0.0.x sources with server RSS sampling', async () => {
+test('login-storm over ManageSieve (ours); idle-soak from several 127.0.0.x sources with RSS sampling and IDLE push latency', async () => {
   assert.ok(node.sieve, 'our node has a ManageSieve listener');
   let r = await runCli(['login-storm', '--protocol', 'sieve', '--sieve-port', String(node.sieve), ...common]).done;
   assert.equal(r.code, 0, r.stderr);
   const f = join(out, 'soak.json');
   r = await runCli(['idle-soak', '--imap-port', String(node.imap), '--sessions', '30', '--ramp', '30', '--source-addresses', '127.0.0.2-127.0.0.7',
-    '--server-pid', String(node.svc.child.pid), ...common, '--output', f]).done;
+    '--server-pid', String(node.svc.child.pid), '--rate', '10', ...common, '--output', f]).done;
   assert.equal(r.code, 0, r.stderr);
   const res = read(f);
   clean(res);
@@ -84,4 +84,7 @@ test('login-storm over ManageSieve (ours) and idle-soak from several 127.0.0.x s
   assert.equal(res.totals.sessionsAtEnd, 0);
   assert.equal(typeof res.extra.serverKbPerSession, 'number');
   assert.ok(res.timeline.some((s) => (s.rssKb ?? 0) > 0), 'RSS sampled into the timeline');
+  // Pushed messages: each APPEND to an idling user shows up in its IDLE session and is read back.
+  assert.ok(res.commands.push && res.commands.push.count > 0, 'IDLE push latency measured');
+  assert.equal(res.checkedMessages, res.commands.APPEND!.count);
 });

@@ -12,6 +12,7 @@ import { smtpRelay } from '../../libs/delivery/src/relay.js';
 import { UCS_SPAM_SCRIPT } from '../../libs/delivery/src/sieve-scripts.js';
 import { LmtpServer } from '../../libs/lmtp-server/src/server.js';
 import { LIMITS } from '../../libs/core/src/limits.js';
+import type { Registry } from 'prom-client';
 
 export interface RunningLmtp {
   /** What was bound, for the banner ("listening lmtp …"). */
@@ -31,10 +32,10 @@ export function createDeliverer(c: MailConfig, store: MailStore, directory: Dire
   return { delivery, close: () => relay.close() };
 }
 
-export async function startLmtp(c: MailConfig, store: MailStore, directory: Directory, logger: DeliveryLogger): Promise<RunningLmtp> {
+export async function startLmtp(c: MailConfig, store: MailStore, directory: Directory, logger: DeliveryLogger, metrics?: Registry): Promise<RunningLmtp> {
   const { delivery, close: closeRelay } = createDeliverer(c, store, directory, logger);
   const server = new LmtpServer({
-    delivery, logger,
+    delivery, logger, ...(metrics ? { metrics } : {}),
     config: {
       hostname: c.node.hostname, maxMessageSize: c.lmtp.maxMessageSize, maxRecipients: c.lmtp.maxRecipients,
       idleTimeoutMs: LIMITS.lmtpIdleTimeoutMs, spoolDir: join(c.node.dataDir, 'spool'),

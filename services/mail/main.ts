@@ -62,8 +62,9 @@ async function main(): Promise<number | null> {
   };
   await listen('imap', c.imap.port);
   await listen('imaps', c.imap.tlsPort);
-  const lmtp = await startLmtp(c, store, directory, logger);
+  const lmtp = await startLmtp(c, store, directory, logger, metrics.registry);
   for (const l of lmtp.listeners) if (l.name === 'lmtp') bound.push(l);
+  if (lmtp.listeners.length) metrics.listenerUp.set({ listener: 'lmtp' }, 1);
   const sieve = await startManageSieve(c, directory, secureContext(tls), logger, createSaslAuthenticator(c, directory));
   if (sieve.listener) bound.push(sieve.listener);
   const quotaStatus = await startQuotaStatus(c, directory, logger);

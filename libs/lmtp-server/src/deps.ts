@@ -1,4 +1,5 @@
 /** What the LMTP server is given: the delivery path, a logger and its settings. */
+import type { Registry } from 'prom-client';
 import type { Envelope, Outcome, DeliveryLogger } from '../../delivery/src/deliverer.js';
 import type { ResolvedRecipient } from '../../delivery/src/resolve.js';
 import type { MessageSource } from '../../delivery/src/source.js';
@@ -24,5 +25,7 @@ export interface LmtpServerDeps {
   delivery: DeliveryPath;
   logger: DeliveryLogger;
   config: LmtpServerConfig;
+  /** Where the server registers its metrics (mail_lmtp_*); none without. */
+  metrics?: Registry;
 }
 

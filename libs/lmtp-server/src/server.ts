@@ -4,20 +4,25 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { reply } from '../../lmtp-codec/src/reply.js';
 import type { LmtpServerDeps } from './deps.js';
 import { LmtpSession } from './session.js';
+import { lmtpMetrics, type LmtpMetrics } from './metrics.js';
 
 export class LmtpServer {
   private readonly servers: Server[] = [];
   private readonly sessions = new Set<LmtpSession>();
+  private readonly metrics: LmtpMetrics | null;
 
-  constructor(private readonly deps: LmtpServerDeps) {}
+  constructor(private readonly deps: LmtpServerDeps) {
+    this.metrics = lmtpMetrics(deps.metrics);
+  }
 
   private make(): Server {
     const srv = createServer((sock: Socket) => {
       const remote = sock.remoteAddress ?? 'local';
-      const s = new LmtpSession(sock, this.deps, remote);
+      const s = new LmtpSession(sock, this.deps, remote, this.metrics);
       this.sessions.add(s);
+      this.metrics?.sessions.inc();
       // A delivery outlives a client that hung up; shutdown still waits for it.
-      sock.on('close', () => { void s.whenIdle().then(() => this.sessions.delete(s)); });
+      sock.on('close', () => { this.metrics?.sessions.dec(); void s.whenIdle().then(() => this.sessions.delete(s)); });
     });
     this.servers.push(srv);
     return srv;

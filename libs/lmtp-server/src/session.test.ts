@@ -10,6 +10,7 @@ import { mailHome } from '../../delivery/src/home.js';
 import { memoryDirectory, user, SmtpSink } from '../../delivery/src/testing.js';
 import { LmtpServer } from './server.js';
 import { LmtpTestClient } from './testing.js';
+import { Registry } from 'prom-client';
 
 const root = mkdtempSync(join(tmpdir(), 'lmtp-session-'));
 const mailRoot = join(root, 'mail');
@@ -25,6 +26,7 @@ let server: LmtpServer;
 let closeRelay = () => {};
 let port = 0;
 const sock = join(root, 'lmtp.sock');
+const registry = new Registry();
 
 before(async () => {
   await sink.start();
@@ -35,7 +37,7 @@ before(async () => {
     store, directory, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger: silent, relay,
   });
   server = new LmtpServer({
-    delivery, logger: silent,
+    delivery, logger: silent, metrics: registry,
     config: { hostname: 'test.local', maxMessageSize: 2000, maxRecipients: 3, idleTimeoutMs: 60_000, spoolDir: join(root, 'spool') },
   });
   port = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -235,4 +237,12 @@ test('property: random bytes on real connections never crash the server; the nex
   const c = await LmtpTestClient.open({ port });
   assert.equal((await c.cmd('LHLO ok')).code, 250);
   c.close();
+});
+
+test('metrics: per-recipient results and delivery time are counted (mail_lmtp_*)', async () => {
+  const text = await registry.metrics();
+  assert.match(text, /mail_lmtp_recipients_total\{result="saved"\} [1-9]/);
+  assert.match(text, /mail_lmtp_recipients_total\{result="perm"\} [1-9]/, 'the 552s');
+  assert.match(text, /mail_lmtp_delivery_seconds_count [1-9]/);
+  assert.match(text, /mail_lmtp_sessions \d/);
 });

@@ -10,6 +10,7 @@ import { formatReply, reply, type Reply } from '../../lmtp-codec/src/reply.js';
 import type { Command, ReceiverEvent } from '../../lmtp-codec/src/types.js';
 import { transactionId } from '../../delivery/src/deliverer.js';
 import type { LmtpServerDeps } from './deps.js';
+import type { LmtpMetrics } from './metrics.js';
 import type { Transaction } from './transaction.js';
 import { onBodyData, onBodyEnd, startBdat, startData } from './commands/data.js';
 import { onMail, onRcpt } from './commands/envelope.js';
@@ -27,7 +28,7 @@ export class LmtpSession {
   private busy = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly socket: Socket, readonly deps: LmtpServerDeps, readonly remote: string) {
+  constructor(readonly socket: Socket, readonly deps: LmtpServerDeps, readonly remote: string, readonly metrics: LmtpMetrics | null = null) {
     socket.setNoDelay(true);
     socket.setTimeout(deps.config.idleTimeoutMs, () => this.close(reply(421, '4.4.2', `${deps.config.hostname} Disconnected for inactivity`)));
     socket.on('data', (chunk: Buffer) => { this.rx.push(chunk); void this.pump(); });

@@ -37,8 +37,11 @@ export class StructureCache {
   private win: Buffer | null = null;
   private winAt = 0;
   private winLoad: Promise<void> | null = null;
-  /** Append side: one O_APPEND descriptor; each record is one write() (atomic append). */
+  /** Append side: one O_APPEND descriptor; each batch of whole records is one write() (atomic append). */
   private afh: Promise<FileHandle> | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private batch: Promise<void> | null = null;
 
   constructor(readonly path: string, public uidValidity: number) {}
 
@@ -71,18 +74,43 @@ export class StructureCache {
     }
   }
 
-  async put(uid: number, s: MessageStructure): Promise<void> {
+  /**
+   * Appends a record. Records queued while a write is in flight go out together in the next
+   * write (one write() per batch: still an atomic O_APPEND of whole records), so parsing 100,000
+   * messages does not wait for 100,000 thread-pool round trips. Resolves when the record is written.
+   */
+  put(uid: number, s: MessageStructure): Promise<void> {
     const payload = Buffer.from(`${this.uidValidity} ${uid} ${JSON.stringify(s)}`, 'utf8');
-    if (payload.length > MAX_RECORD) return;
+    if (payload.length > MAX_RECORD) return Promise.resolve();
     const head = Buffer.alloc(HEADER);
     head.writeUInt32BE(payload.length, 0);
     head.writeUInt32BE(crc32(payload) >>> 0, 4);
-    if (!this.afh) {
-      this.afh = open(this.path, 'a', 0o600);
-      this.afh.catch(() => { this.afh = null; });
+    this.pending.push(head, payload);
+    this.pendingBytes += HEADER + payload.length;
+    if (!this.batch) this.batch = this.writeBatches();
+    return this.batch;
+  }
+
+  private async writeBatches(): Promise<void> {
+    try {
+      if (!this.afh) {
+        this.afh = open(this.path, 'a', 0o600);
+        this.afh.catch(() => { this.afh = null; });
+      }
+      const fh = await this.afh;
+      while (this.pending.length) {
+        const bufs = this.pending.splice(0, this.pending.length);
+        let n = 0;
+        for (const b of bufs) n += b.length;
+        this.pendingBytes -= n;
+        // Keep batches well under the size one write() is sure to append whole.
+        await fh.write(Buffer.concat(bufs, n));
+      }
+    } finally {
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+      this.batch = null;
     }
-    const fh = await this.afh;
-    await fh.write(Buffer.concat([head, payload]));
   }
 
   /** The read descriptor, reopened when the file was replaced (another inode) or appeared. */

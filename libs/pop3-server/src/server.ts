@@ -2,9 +2,9 @@
  * Pop3Server: listeners (110-style with STLS, or 995-style implicit TLS), connection tracking,
  * pop3_lock_session, config reload and graceful close. Same shape as ImapServer (libs/imap-server).
  */
-import net from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
+import type { SecureContext } from 'node:tls';
+import { Listeners, type ListenOptions } from '../../netio/src/listeners.js';
 import type { Pop3ServerConfig, Pop3ServerDeps } from './deps.js';
 import { Pop3Session, type SessionHost } from './session.js';
 import { MemoryRegistry } from '../../registry/src/memory.js';
@@ -18,20 +18,22 @@ export class Pop3Server implements SessionHost {
   readonly metrics: Pop3Metrics;
   private cfg: Pop3ServerConfig;
   private tlsCtx: SecureContext | null;
-  private servers: net.Server[] = [];
+  private readonly listeners: Listeners;
   private sessions = new Set<Pop3Session>();
   /** Logged-in sessions in the registry (who / kick / user+IP limit). */
   private readonly slots: SessionSlots<Pop3Session>;
   private locks = new SessionLocks();
-  private closing = false;
-  private seq = 0;
-  private readonly idPrefix = randomBytes(3).toString('hex');
 
   constructor(deps: Pop3ServerDeps) {
     this.deps = deps;
     this.cfg = deps.config;
     this.tlsCtx = deps.tls;
     this.metrics = createMetrics(deps.metrics);
+    this.listeners = new Listeners({
+      tls: () => this.tlsCtx, idPrefix: 'p',
+      onConnection: (sock, secure, id) => this.startSession(sock, secure, id),
+      onHandshakeError: (err, id) => deps.logger.debug({ err, conn: id }, 'TLS handshake failed'),
+    });
     this.slots = new SessionSlots<Pop3Session>(deps.registry ?? new MemoryRegistry(deps.config.hostname), (err) => deps.logger.warn({ err }, 'session registry unavailable'));
   }
 
@@ -39,34 +41,7 @@ export class Pop3Server implements SessionHost {
   tls(): SecureContext | null { return this.tlsCtx; }
 
   /** Returns the bound port (port 0 = ephemeral). */
-  listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> {
-    if (opts.implicitTls && !this.tlsCtx) return Promise.reject(new Error('implicit TLS listener needs a TLS context'));
-    const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.implicitTls));
-    srv.maxConnections = 100_000;
-    this.servers.push(srv);
-    return new Promise((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(opts.port, opts.host, () => {
-        srv.off('error', reject);
-        const addr = srv.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : opts.port);
-      });
-    });
-  }
-
-  private accept(raw: net.Socket, implicitTls: boolean): void {
-    if (this.closing) { raw.destroy(); return; }
-    const id = `p${this.idPrefix}-${(++this.seq).toString(36)}`;
-    raw.on('error', () => { /* logged by the session */ });
-    if (!implicitTls) { this.startSession(raw, false, id); return; }
-    const ctx = this.tlsCtx;
-    if (!ctx) { raw.destroy(); return; }
-    const tlsSock = new TLSSocket(raw, { isServer: true, secureContext: ctx });
-    const t = setTimeout(() => tlsSock.destroy(), 30_000);
-    tlsSock.once('secure', () => { clearTimeout(t); this.startSession(tlsSock, true, id); });
-    tlsSock.once('error', (e) => { clearTimeout(t); this.deps.logger.debug({ err: e, conn: id }, 'TLS handshake failed'); tlsSock.destroy(); });
-    tlsSock.once('close', () => clearTimeout(t));
-  }
+  listen(opts: ListenOptions): Promise<number> { return this.listeners.listen(opts); }
 
   private startSession(sock: net.Socket, secure: boolean, id: string): void {
     const s = new Pop3Session(this, sock, secure, id);
@@ -105,9 +80,7 @@ export class Pop3Server implements SessionHost {
 
   /** Stops listening, tells every session, waits for them. Nothing is expunged (no QUIT, RFC 1939 §6). */
   async close(): Promise<void> {
-    this.closing = true;
-    const closes = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    this.servers = [];
+    const closes = [this.listeners.close()];
     const waits = [...this.sessions].map((s) => { s.bye('Server shutting down.'); return s.done; });
     await Promise.all([...closes, ...waits]);
   }

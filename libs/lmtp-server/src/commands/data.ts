@@ -76,6 +76,7 @@ export async function onBodyEnd(s: LmtpSession): Promise<void> {
     const src = await spool.finish();
     const env = { from: tx.from, heloName: s.heloName ?? 'unknown', remote: s.remote, id: s.id };
     let outcomes;
+    const endTimer = s.metrics?.deliverySeconds.startTimer();
     try {
       outcomes = await s.deps.delivery.deliver(env, rcpts, src);
     } catch (e) {
@@ -83,14 +84,13 @@ export async function onBodyEnd(s: LmtpSession): Promise<void> {
       s.deps.logger.error({ id: s.id, err: e }, 'lmtp: delivery failed');
       outcomes = rcpts.map(() => ({ ok: false as const, error: err }));
     }
+    endTimer?.();
     rcpts.forEach((r, i) => {
       const o = outcomes[i];
-      if (o?.ok) {
-        s.send(reply(250, '2.0.0', `<${r.rcpt}> ${s.id} Saved`));
-        s.deps.logger.info({ id: s.id, from: tx.from, rcpt: r.rcpt, size: spool.size }, 'lmtp: saved');
-      } else {
-        s.send(replyForError(o ? o.error : toMailError(new Error('no outcome')), r.rcpt));
-      }
+      const answer = o?.ok ? reply(250, '2.0.0', `<${r.rcpt}> ${s.id} Saved`) : replyForError(o ? o.error : toMailError(new Error('no outcome')), r.rcpt);
+      s.metrics?.recipients.inc({ result: answer.code < 400 ? 'saved' : answer.code < 500 ? 'temp' : 'perm' });
+      if (o?.ok) s.deps.logger.info({ id: s.id, from: tx.from, rcpt: r.rcpt, size: spool.size }, 'lmtp: saved');
+      s.send(answer);
     });
   } finally {
     await spool.discard();

@@ -1,0 +1,1 @@
+export { Listeners, startTls, type ListenOptions, type ListenersOptions } from './listeners.js';

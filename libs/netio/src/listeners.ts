@@ -1,0 +1,82 @@
+/**
+ * The only place protocol servers open TCP listeners: plain (STARTTLS-capable) or implicit TLS
+ * (RFC 8314), TCP_NODELAY on every socket (small protocol replies must not wait on Nagle), a bounded
+ * TLS handshake, connection ids, and close() that stops accepting. Sessions are the caller's.
+ */
+import net from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+
+export interface ListenOptions { host: string; port: number; implicitTls: boolean }
+
+export interface ListenersOptions {
+  /** The current TLS context (it changes on reload); null = no implicit-TLS listener possible. */
+  tls: () => SecureContext | null;
+  /** A connection is ready: plain, or after the implicit-TLS handshake. */
+  onConnection: (sock: net.Socket, secure: boolean, id: string) => void;
+  /** Prefix of connection ids, e.g. "p" for POP3. */
+  idPrefix?: string;
+  onHandshakeError?: (err: Error, id: string) => void;
+  /** Default 30 s: a client that never finishes the handshake holds no slot for long. */
+  handshakeTimeoutMs?: number;
+}
+
+export class Listeners {
+  private readonly servers: net.Server[] = [];
+  private closing = false;
+  private seq = 0;
+  private readonly prefix: string;
+
+  constructor(private readonly o: ListenersOptions) {
+    this.prefix = `${o.idPrefix ?? ''}${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Returns the bound port (port 0 = ephemeral). */
+  listen(opts: ListenOptions): Promise<number> {
+    if (opts.implicitTls && !this.o.tls()) return Promise.reject(new Error('implicit TLS listener needs a TLS context'));
+    const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.implicitTls));
+    srv.maxConnections = 100_000;
+    this.servers.push(srv);
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(opts.port, opts.host, () => {
+        srv.off('error', reject);
+        const addr = srv.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : opts.port);
+      });
+    });
+  }
+
+  private accept(raw: net.Socket, implicitTls: boolean): void {
+    if (this.closing) { raw.destroy(); return; }
+    const id = `${this.prefix}-${(++this.seq).toString(36)}`;
+    raw.on('error', () => { /* the session logs; an error before it exists only closes */ });
+    if (!implicitTls) { this.o.onConnection(raw, false, id); return; }
+    const ctx = this.o.tls();
+    if (!ctx) { raw.destroy(); return; }
+    const t = new TLSSocket(raw, { isServer: true, secureContext: ctx });
+    const timer = setTimeout(() => t.destroy(), this.o.handshakeTimeoutMs ?? 30_000);
+    t.once('secure', () => { clearTimeout(timer); this.o.onConnection(t, true, id); });
+    t.once('error', (err) => { clearTimeout(timer); this.o.onHandshakeError?.(err, id); t.destroy(); });
+    t.once('close', () => clearTimeout(timer));
+  }
+
+  get isClosing(): boolean { return this.closing; }
+
+  /** Stops accepting; resolves when every listening socket is closed (open connections are the caller's). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const servers = this.servers.splice(0);
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** Upgrades an accepted socket to TLS after STARTTLS / STLS; resolves when the handshake is done. */
+export function startTls(sock: net.Socket, ctx: SecureContext, timeoutMs = 30_000): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const t = new TLSSocket(sock, { isServer: true, secureContext: ctx });
+    const timer = setTimeout(() => { t.destroy(); reject(new Error('TLS handshake timeout')); }, timeoutMs);
+    t.once('secure', () => { clearTimeout(timer); resolve(t); });
+    t.once('error', (e) => { clearTimeout(timer); t.destroy(); reject(e); });
+  });
+}
