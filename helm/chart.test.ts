@@ -234,7 +234,17 @@ for (const [label, extra] of [['default', []], ['multi-site', ['-f', MULTISITE]]
         containerEnv(docs, c); // every reference resolves
       }
     }
-    assert.ok(refs >= 6);
+    assert.ok(refs >= 4);
+    // The admin API key is a file from the Secret (admin.apiKeyFile), in every server pod.
+    for (const w of workloads(docs).filter((d) => d.kind !== 'Job')) {
+      const pod = w.spec.template.spec;
+      const vol = pod.volumes.find((v: Obj) => v.secret?.items?.some((i: Obj) => i.key === 'admin-api-key'));
+      assert.ok(vol, `${w.metadata.name}: admin key volume`);
+      const m = pod.containers[0].volumeMounts.find((x: Obj) => x.name === vol.name);
+      const file = `${m.mountPath}/${vol.secret.items[0].path}`;
+      const cm = pod.volumes.find((v: Obj) => v.name === 'config').configMap.name;
+      assert.equal(loadRendered(docs, cm, pod.containers[0]).admin.apiKeyFile, file);
+    }
   });
 
   test(`${label}: every object passes the Kubernetes 1.27 schemas (kubernetes-models)`, () => {
@@ -259,12 +269,12 @@ test('multi-site: LDAP bind password, Redis everywhere, HPA, per-site PDBs, Node
   const proxy = loadRendered(docs, 'r-mailstack-proxy-config', proxyC);
   assert.equal(proxy.directory.type, 'ldap');
   assert.equal(proxy.directory.ldapBindPassword, '0123', 'a numeric-looking secret stays a string');
-  assert.equal(proxy.proxy.redisUrl, 'redis://redis.mail-infra.svc:6379/0');
-  assert.equal(proxy.auth.redisUrl, 'redis://redis.mail-infra.svc:6379/0');
+  assert.equal(proxy.redis.url, 'redis://redis.mail-infra.svc:6379/0', 'one Redis for registry, auth cache, jobs');
   assert.equal(proxy.proxy.connectTimeout, 3000, 'proxy.config merged');
   assert.ok(proxy.auth.cacheSecret && proxy.auth.cacheSecret.length >= 32, 'one auth cache secret for every node');
   const backend = loadRendered(docs, 'r-mailstack-hamburg-config', one(docs, 'StatefulSet', 'r-mailstack-hamburg').spec.template.spec.containers[0]);
   assert.equal(backend.auth.cacheSecret, proxy.auth.cacheSecret);
+  assert.equal(backend.redis.url, proxy.redis.url);
   assert.equal(backend.imap.maxMessageSize, 64 * 1024 * 1024, 'the other site keeps the default');
   assert.equal(one(docs, 'Deployment', 'r-mailstack-proxy').spec.replicas, undefined, 'the HPA owns replicas');
   assert.equal(one(docs, 'HorizontalPodAutoscaler', 'r-mailstack-proxy').spec.maxReplicas, 12);

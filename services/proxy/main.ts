@@ -75,6 +75,11 @@ async function main(): Promise<number | null> {
   let ready = false;
   const http = c.http.port === null ? null : await startHttp({ host: c.http.host, port: c.http.port, registry: metrics.registry, checks: { listeners: () => ready } });
   onShutdown(logger, () => [...closers, ['registry', () => registry.close()], ['http', async () => http?.close()], ['directory', () => dirs.close()]], 30_000, () => { ready = false; });
+  // SIGHUP (logrotate, `mailctl reload`): re-read the users file; listeners, backends and TLS need a restart.
+  process.on('SIGHUP', () => {
+    dirs.directory.reload().then(() => logger.info('reload: directory re-read; proxy listeners and backends change on restart'),
+      (e: unknown) => logger.error({ err: e }, 'reload failed'));
+  });
   ready = true;
   const lines = bound.map((b) => `listening ${b.name} ${c.proxy.host}:${b.port}`);
   if (http) lines.push(`listening http ${c.http.host}:${http.port}`);

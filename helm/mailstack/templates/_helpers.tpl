@@ -100,6 +100,8 @@ null or false in $src does override (imap.tlsPort: null must win over a default 
 {{- $owned := dict "node" (dict "dataDir" "/var/lib/mailnode") -}}
 {{- $_ := set $owned "http" (dict "host" "0.0.0.0" "port" (int .Values.ports.http)) -}}
 {{- $_ := set $owned "sasl" (dict "socket" false) -}}
+{{- /* The admin API stays on loopback (config admin.host): mailctl runs in the pod (kubectl exec). */ -}}
+{{- $_ := set $owned "admin" (dict "port" (int .Values.ports.admin) "apiKeyFile" "/etc/mailnode/admin/api.key") -}}
 {{- if include "mailstack.hasTls" . -}}
 {{- $_ := set $owned "tls" (dict "cert" "/etc/mailnode/tls/tls.crt" "key" "/etc/mailnode/tls/tls.key") -}}
 {{- end -}}
@@ -108,8 +110,8 @@ null or false in $src does override (imap.tlsPort: null must win over a default 
 {{- end -}}
 {{- $redis := include "mailstack.redisUrl" . -}}
 {{- if $redis -}}
-{{- $_ := set $owned "auth" (dict "redisUrl" $redis "redisPrefix" .Values.redis.prefix) -}}
-{{- $_ := set $owned "quota" (dict "redisUrl" $redis "redisPrefix" (printf "%squota" .Values.redis.prefix)) -}}
+{{- /* One Redis for the auth cache, session registry and quota-warning jobs (config section redis). */ -}}
+{{- $_ := set $owned "redis" (dict "url" $redis "prefix" .Values.redis.prefix) -}}
 {{- end -}}
 {{- toYaml $owned -}}
 {{- end -}}
@@ -166,8 +168,6 @@ null or false in $src does override (imap.tlsPort: null must win over a default 
   "pop3Backends" (include "mailstack.backendMap" (list . $p.pop3) | fromYaml)
   "sieveBackends" (include "mailstack.backendMap" (list . $p.sieve) | fromYaml)
   "masterUser" .Values.secrets.masterUser -}}
-{{- $redis := include "mailstack.redisUrl" . -}}
-{{- if $redis -}}{{- $_ := set $proxy "redisUrl" $redis -}}{{- $_ := set $proxy "redisPrefix" (printf "%sreg:" .Values.redis.prefix) -}}{{- end -}}
 {{- $owned := dict "proxy" $proxy
   "lmtp" (dict "host" "0.0.0.0" "port" (int $p.lmtp) "socket" false)
   "quotaStatus" (dict "host" "0.0.0.0" "port" (int $p.quotaStatus)) -}}

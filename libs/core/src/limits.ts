@@ -43,8 +43,13 @@ export const LIMITS = {
   dotlockStaleMs: 2 * 60 * 1000,
   /** How long we wait for a dotlock before failing with TEMP. */
   dotlockWaitMs: 30 * 1000,
-  /** IDLE: how often a session re-checks the mailbox on disk for changes made by other processes. */
-  idlePollMs: 500,
+  /**
+   * IDLE: how often a session re-checks its mailbox on disk anyway (Dovecot mailbox_idle_check_interval,
+   * 30 s). Changes by other processes on this host arrive at once through inotify (libs/maildir
+   * dir-watch.ts); this check is for what inotify cannot see (NFS writes from another host). It bounds
+   * the cost of many idle sessions: 100,000 of them cost ~3,300 stat rounds a second, not 200,000.
+   */
+  idlePollMs: 30_000,
   /** A failed login answers no sooner than this after the attempt began: same timing for unknown user and wrong password, slows guessing. */
   authFailureDelayMs: 300,
   /** Messages between output backpressure checks during one FETCH/SEARCH response. */
@@ -187,6 +192,11 @@ export const LIMITS = {
   proxyLoginTimeoutMs: 60_000,
   /** Backend lines the proxy reads before relaying (greeting, ID, login replies): bounded. */
   proxyMaxBackendLine: 64 * 1024,
+  /** LMTP proxy: wait for one backend reply (the one after the data includes Sieve and fsyncs); Dovecot's proxy_timeout is 125 s. */
+  lmtpProxyReplyTimeoutMs: 125_000,
+  /** LMTP proxy: group members remembered as delivered after a partial failure, so Postfix's retry skips them (entries, age). */
+  lmtpProxyDedupEntries: 100_000,
+  lmtpProxyDedupTtlMs: 5 * 24 * 3600_000, // Postfix maximal_queue_lifetime
 } as const;
 
 export type Limits = typeof LIMITS;

@@ -3,79 +3,23 @@
 // the service "Dovecot-compatible" for Postfix, Exim and any other auth client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { freePort } from '../../testing/src/postfix.js';
-import { RawAuthClient, startTestAuthService, b64, type TestAuthService } from './testing.js';
+import { RawAuthClient, startReferenceDovecotAuth, startTestAuthService, b64, type ReferenceDovecotAuth, type TestAuthService } from './testing.js';
 
-const DOVECOT = '/usr/sbin/dovecot';
 let ours: TestAuthService;
-let dovecotDir = '';
+let dovecot: ReferenceDovecotAuth;
 let dovecotPort = 0;
 
 before(async () => {
-  if (!existsSync(DOVECOT)) throw new Error(`${DOVECOT} is not installed: run scripts/test-deps.sh (apt-get install dovecot-core)`);
   ours = await startTestAuthService({}, 0);
-  dovecotDir = await mkdtemp(join(tmpdir(), 'dovecot-auth-ref-'));
-  await chmod(dovecotDir, 0o755);
-  dovecotPort = await freePort();
-  await writeFile(join(dovecotDir, 'passwd'), 'alice@example.org:{PLAIN}alicepw\n');
-  // Each "{" on its own line (Dovecot's parser); no protocols: only the auth service runs.
-  await writeFile(join(dovecotDir, 'dovecot.conf'), `base_dir = ${dovecotDir}/run
-state_dir = ${dovecotDir}/state
-log_path = ${dovecotDir}/dovecot.log
-instance_name = auth-diff-${dovecotPort}
-listen = 127.0.0.1
-protocols = none
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-first_valid_uid = 1
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${dovecotDir}/passwd
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=${dovecotDir}/home/%u
-}
-service auth {
-  inet_listener {
-    address = 127.0.0.1
-    port = ${dovecotPort}
-  }
-}
-`);
-  // stdio ignored: the daemon keeps inherited pipes open, and spawnSync would wait for it.
-  const r = spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf')], { stdio: 'ignore', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`dovecot did not start (exit ${r.status}): ${readLog()}`);
-  for (let i = 0; i < 100; i++) {
-    try { (await RawAuthClient.connect({ port: dovecotPort })).end(); return; } catch { await new Promise((res) => setTimeout(res, 50)); }
-  }
-  throw new Error(`dovecot auth listener did not come up: ${readLog()}`);
+  dovecot = await startReferenceDovecotAuth('alice@example.org:{PLAIN}alicepw\n', await freePort());
+  dovecotPort = dovecot.port;
 });
 
 after(async () => {
   await ours?.close();
-  if (dovecotDir) {
-    let pid = 0;
-    try { pid = Number(readFileSync(join(dovecotDir, 'run', 'master.pid'), 'utf8').trim()); } catch { /* not running */ }
-    spawnSync(DOVECOT, ['-c', join(dovecotDir, 'dovecot.conf'), 'stop'], { stdio: 'ignore', timeout: 10_000 });
-    for (let i = 0; pid > 0 && i < 100; i++) {
-      try { process.kill(pid, 0); } catch { break; }
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    await rm(dovecotDir, { recursive: true, force: true });
-  }
+  await dovecot?.close();
 });
-
-function readLog(): string {
-  try { return readFileSync(join(dovecotDir, 'dovecot.log'), 'utf8').slice(-2000); } catch { return '(no log)'; }
-}
 
 const normalize = (l: string) => l.replace(/^(SPID|CUID)\t\d+$/, '$1\tN').replace(/^COOKIE\t[0-9a-f]{32}$/, 'COOKIE\tX');
 

@@ -3,6 +3,8 @@
  * over a FileDirectory in a temp dir with alice (alicepw), a disabled user and a master user.
  */
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,3 +120,67 @@ export async function startTestAuthService(policy: Partial<SaslPolicyConfig> = {
 }
 
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+export const DOVECOT_BIN = '/usr/sbin/dovecot';
+
+export interface ReferenceDovecotAuth { port: number; dir: string; log(): string; close(): Promise<void> }
+
+/**
+ * A private Dovecot 2.3 (Debian) running only its auth service on a loopback TCP port, users from a
+ * passwd-file ("user:{SCHEME}hash" lines), as the reference peer for differential tests and benchmarks.
+ * A missing dovecot is an Error naming scripts/test-deps.sh.
+ */
+export async function startReferenceDovecotAuth(passwd: string, port: number, opts: { failureDelay?: string } = {}): Promise<ReferenceDovecotAuth> {
+  if (!existsSync(DOVECOT_BIN)) throw new Error(`${DOVECOT_BIN} is not installed: run scripts/test-deps.sh (apt-get install dovecot-core)`);
+  const dir = await mkdtemp(join(tmpdir(), 'dovecot-auth-ref-'));
+  await chmod(dir, 0o755);
+  await writeFile(join(dir, 'passwd'), passwd);
+  // Each "{" on its own line (Dovecot's parser); no protocols: only the auth service runs.
+  await writeFile(join(dir, 'dovecot.conf'), `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+instance_name = auth-ref-${port}
+listen = 127.0.0.1
+protocols = none
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = ${opts.failureDelay ?? '0'}
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = username_format=%u ${dir}/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${dir}/home/%u
+}
+service auth {
+  client_limit = 5000
+  inet_listener {
+    address = 127.0.0.1
+    port = ${port}
+  }
+}
+`);
+  const log = () => { try { return readFileSync(join(dir, 'dovecot.log'), 'utf8').slice(-2000); } catch { return '(no log)'; } };
+  const close = async () => {
+    let pid = 0;
+    try { pid = Number(readFileSync(join(dir, 'run', 'master.pid'), 'utf8').trim()); } catch { /* not running */ }
+    spawnSync(DOVECOT_BIN, ['-c', join(dir, 'dovecot.conf'), 'stop'], { stdio: 'ignore', timeout: 10_000 });
+    for (let i = 0; pid > 0 && i < 100; i++) {
+      try { process.kill(pid, 0); } catch { break; }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  // stdio ignored: the daemon keeps inherited pipes open, and spawnSync would wait for it.
+  const r = spawnSync(DOVECOT_BIN, ['-c', join(dir, 'dovecot.conf')], { stdio: 'ignore', timeout: 10_000 });
+  if (r.status !== 0) { const l = log(); await close(); throw new Error(`dovecot did not start (exit ${r.status}): ${l}`); }
+  for (let i = 0; i < 100; i++) {
+    try { (await RawAuthClient.connect({ port })).end(); return { port, dir, log, close }; } catch { await new Promise((res) => setTimeout(res, 50)); }
+  }
+  const l = log();
+  await close();
+  throw new Error(`dovecot auth listener did not come up: ${l}`);
+}

@@ -20,6 +20,7 @@ const MAX_RECORD = 4 * 1024 * 1024;
 /** Read-ahead window (bytes) for sequential reads of many records. */
 const WINDOW = 256 * 1024;
 const SCAN_EVERY_MS = 1000;
+const BATCH_MAX = 1024 * 1024;
 
 export class StructureCache {
   readonly offsets = new Map<number, number>();
@@ -39,7 +40,11 @@ export class StructureCache {
   private winLoad: Promise<void> | null = null;
   /** Append side: one O_APPEND descriptor; each batch of whole records is one write() (atomic append). */
   private afh: Promise<FileHandle> | null = null;
+  private opening: Promise<FileHandle | null> | null = null;
+  /** UIDs we appended whose offsets are not indexed yet: a miss on one of them scans at once. */
+  private readonly written = new Set<number>();
   private pending: Buffer[] = [];
+  private pendingUids: number[] = [];
   private pendingBytes = 0;
   private batch: Promise<void> | null = null;
 
@@ -47,6 +52,7 @@ export class StructureCache {
 
   reset(uidValidity: number): void {
     this.offsets.clear();
+    this.written.clear();
     this.scannedTo = 0;
     this.uidValidity = uidValidity;
     this.win = null;
@@ -57,7 +63,7 @@ export class StructureCache {
     if (off === undefined) {
       // A miss parses the message (correct, only slower): at most one scan for others' appends
       // per SCAN_EVERY_MS, not one per message of a FETCH 1:* over uncached mail.
-      if (Date.now() - this.scannedAt < SCAN_EVERY_MS) return null;
+      if (Date.now() - this.scannedAt < SCAN_EVERY_MS && !this.written.has(uid)) return null;
       await this.scan();
       off = this.offsets.get(uid);
       if (off === undefined) return null;
@@ -86,6 +92,7 @@ export class StructureCache {
     head.writeUInt32BE(payload.length, 0);
     head.writeUInt32BE(crc32(payload) >>> 0, 4);
     this.pending.push(head, payload);
+    this.pendingUids.push(uid);
     this.pendingBytes += HEADER + payload.length;
     if (!this.batch) this.batch = this.writeBatches();
     return this.batch;
@@ -99,23 +106,32 @@ export class StructureCache {
       }
       const fh = await this.afh;
       while (this.pending.length) {
-        const bufs = this.pending.splice(0, this.pending.length);
-        let n = 0;
-        for (const b of bufs) n += b.length;
+        // Whole records (head + payload pairs), up to about BATCH_MAX bytes per write.
+        let k = 0, n = 0;
+        while (k < this.pending.length && (k === 0 || n < BATCH_MAX)) { n += this.pending[k]!.length + this.pending[k + 1]!.length; k += 2; }
+        const bufs = this.pending.splice(0, k);
+        const uids = this.pendingUids.splice(0, k / 2);
         this.pendingBytes -= n;
-        // Keep batches well under the size one write() is sure to append whole.
         await fh.write(Buffer.concat(bufs, n));
+        for (const u of uids) this.written.add(u);
       }
     } finally {
       this.pending.length = 0;
+      this.pendingUids.length = 0;
       this.pendingBytes = 0;
       this.batch = null;
     }
   }
 
   /** The read descriptor, reopened when the file was replaced (another inode) or appeared. */
-  private async reader(check: boolean): Promise<FileHandle | null> {
-    if (this.rfh && !check) return this.rfh;
+  private reader(check: boolean): Promise<FileHandle | null> {
+    if (this.rfh && !check) return Promise.resolve(this.rfh);
+    // One (re)open at a time: concurrent callers share it (no descriptor left to the GC).
+    if (!this.opening) this.opening = this.openReader().finally(() => { this.opening = null; });
+    return this.opening;
+  }
+
+  private async openReader(): Promise<FileHandle | null> {
     let ino = 0;
     try { ino = (await stat(this.path)).ino; } catch { await this.closeReader(); return null; }
     if (this.rfh && ino === this.rino) return this.rfh;
@@ -172,7 +188,7 @@ export class StructureCache {
       const pre = await this.bytesAt(pos + HEADER, Math.min(len, 24));
       if (!pre) break;
       const m = /^([0-9]+) ([0-9]+) /.exec(pre.toString('latin1'));
-      if (m && Number(m[1]) === this.uidValidity) this.offsets.set(Number(m[2]), pos);
+      if (m && Number(m[1]) === this.uidValidity) { this.offsets.set(Number(m[2]), pos); this.written.delete(Number(m[2])); }
       pos += HEADER + len;
     }
     this.scannedTo = pos;

@@ -1013,7 +1013,8 @@ export class FolderState {
     if (small) {
       parser.write(new CrlfNormalizer().push(small));
       const s = parser.end();
-      await this.cache.put(uid, s).catch(() => undefined);
+      // Not awaited: the cache batches writes (cache.ts); a lost record only costs a re-parse.
+      void this.cache.put(uid, s).catch(() => undefined);
       this.markDirty();
       return s;
     }

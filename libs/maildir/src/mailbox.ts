@@ -10,6 +10,7 @@ import { CrlfNormalizer, CrlfRangeStream } from './crlf.js';
 import { syncIo } from './fastio.js';
 import type { FolderState } from './folder.js';
 import { readPop3Uidls } from './pop3-uidl.js';
+import { watchFolder } from './dir-watch.js';
 
 let handleCounter = 0;
 
@@ -24,6 +25,8 @@ export class MaildirMailbox implements Mailbox {
   readonly id = ++handleCounter;
   private closed = false;
   private readonly myListeners = new Set<() => void>();
+  /** Cross-process change watches (dir-watch.ts) held for each listener. */
+  private readonly dirWatches = new Map<() => void, () => void>();
   private recent: Set<number> = new Set();
   private recentVersion = -1;
   private recentOf: readonly unknown[] | null = null;
@@ -132,7 +135,9 @@ export class MaildirMailbox implements Mailbox {
     const fn = (): void => { if (!this.closed) onChange(); };
     this.myListeners.add(fn);
     this.state.listeners.add(fn);
-    return () => { this.myListeners.delete(fn); this.state.listeners.delete(fn); };
+    const unwatchDir = watchFolder(this.state);
+    this.dirWatches.set(fn, unwatchDir);
+    return () => { this.myListeners.delete(fn); this.state.listeners.delete(fn); this.dirWatches.get(fn)?.(); this.dirWatches.delete(fn); };
   }
 
   async close(): Promise<void> {
@@ -140,6 +145,8 @@ export class MaildirMailbox implements Mailbox {
     this.closed = true;
     for (const fn of this.myListeners) this.state.listeners.delete(fn);
     this.myListeners.clear();
+    for (const release of this.dirWatches.values()) release();
+    this.dirWatches.clear();
     this.state.dropClaims(this.id);
     await this.owner.release(this.state);
   }

@@ -1,0 +1,55 @@
+/**
+ * Change notification across processes: while sessions watch a folder, one inotify watch (fs.watch)
+ * on its new/ and cur/ makes a delivery or flag change by another process (deliver, LMTP, another
+ * IMAP server) reach them at once, as Dovecot's IDLE does with inotify. The watch only triggers a
+ * sync(); sync() notifies the folder's listeners when something changed. Where inotify cannot see the
+ * change (NFS from another host) or the watch fails (no inotify slots), the sessions' periodic check
+ * (LIMITS.idlePollMs, Dovecot's mailbox_idle_check_interval) still finds it.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import type { FolderState } from './folder.js';
+
+/** Coalesces a burst of events (a delivery is create in tmp/ + rename into new/) into one sync. */
+const DEBOUNCE_MS = 20;
+
+interface Watch { refs: number; watchers: FSWatcher[]; timer: NodeJS.Timeout | null }
+const active = new WeakMap<FolderState, Watch>();
+
+function start(state: FolderState): Watch {
+  const w: Watch = { refs: 0, watchers: [], timer: null };
+  const kick = (): void => {
+    if (w.timer || w.refs === 0) return;
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      if (w.refs > 0 && !state.gone) void state.sync().catch(() => undefined);
+    }, DEBOUNCE_MS);
+  };
+  for (const sub of ['new', 'cur']) {
+    try {
+      const fw = watch(join(state.dir, sub), { persistent: false }, kick);
+      fw.on('error', () => { fw.close(); }); // folder deleted or renamed away: the periodic check notices
+      w.watchers.push(fw);
+    } catch {
+      // ENOSPC (inotify watches exhausted) or the folder is gone: the periodic check remains.
+    }
+  }
+  return w;
+}
+
+/** Keeps the folder watched until the returned function is called (reference counted per folder). */
+export function watchFolder(state: FolderState): () => void {
+  let w = active.get(state);
+  if (!w) { w = start(state); active.set(state, w); }
+  w.refs++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    w!.refs--;
+    if (w!.refs > 0) return;
+    if (w!.timer) clearTimeout(w!.timer);
+    for (const fw of w!.watchers) fw.close();
+    active.delete(state);
+  };
+}
