@@ -230,7 +230,10 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     http: c.http,
     lmtp: finishLmtp(v.lmtp as unknown as LmtpRaw, dataDir, p),
     submission: v.submission as unknown as MailConfig['submission'],
-    sieve: { before: finishSieveBefore((v.sieve as { before: string | null }).before, p) },
+    sieve: {
+      before: finishSieveBefore((v.sieve as { before: string | null }).before, p),
+      globalDir: (v.sieve as { globalDir: string | null }).globalDir === null ? null : p((v.sieve as { globalDir: string }).globalDir),
+    },
     managesieve: v.managesieve as unknown as MailConfig['managesieve'],
     quota: withRedis(v.quota as unknown as MailConfig['quota'], v.redis),
     quotaStatus: v.quotaStatus as unknown as MailConfig['quotaStatus'],

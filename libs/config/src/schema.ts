@@ -47,7 +47,7 @@ export interface MailConfig {
   /** Outgoing mail (forwards, Sieve redirect/vacation/reject) goes to this SMTP relay. */
   submission: { relay: string };
   /** before: null = the built-in UCS spam filter, '' = none, else a script path or the script text. */
-  sieve: { before: string | null };
+  sieve: { before: string | null; globalDir: string | null };
   /** ManageSieve (RFC 5804); port null = no listener. */
   managesieve: {
     host: string; port: number | null; allowPlaintextAuth: boolean;
@@ -82,6 +82,8 @@ export interface MailConfig {
     host: string; imapPort: number | null; imapTlsPort: number | null; pop3Port: number | null; pop3TlsPort: number | null; sievePort: number | null;
     backends: Record<string, string>; pop3Backends: Record<string, string>; sieveBackends: Record<string, string>;
     masterUser: string | null; masterPassword: string | null; connectTimeout: number; breakerFailures: number; breakerCoolDown: number;
+    /** LMTP proxy (libs/lmtp-proxy): home server FQDN -> backend LMTP host:port (or /path of a UNIX socket), its listeners. */
+    lmtpBackends: Record<string, string>; lmtpPort: number | null; lmtpSocket: string | false | null;
   };
 }
 
@@ -298,6 +300,8 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     before: leaf(nullable(string()), null,
       'Global script run before the user\'s (Pigeonhole sieve_before). null = the UCS spam filter (X-Spam-Flag: YES -> Spam); "" = none; '
       + 'a value starting with "/" or "./" is a script file, anything else the script text.'),
+    globalDir: leaf(nullable(string({ nonEmpty: true })), null,
+      'Directory of global scripts for `include :global "name"` (RFC 6609; Pigeonhole sieve_global): <globalDir>/<name>.sieve; null = none.'),
   },
   managesieve: {
     host: leaf(hostOrAddress, '0.0.0.0', 'Clients (Thunderbird, Roundcube, sieve-connect) connect from anywhere, as on UCS; passwords only after STARTTLS.'),
@@ -406,5 +410,12 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     connectTimeout: leaf(duration(100, 60_000), LIMITS.proxyConnectTimeoutMs, 'Connect + greeting + master login to a backend; past it the attempt counts as a failure for the breaker.'),
     breakerFailures: leaf(integer(1, 1000), LIMITS.proxyBreakerFailures, 'Consecutive connect failures or timeouts that open a backend\'s circuit breaker.'),
     breakerCoolDown: leaf(duration(100, 3_600_000), LIMITS.proxyBreakerCoolDownMs, 'How long an open breaker refuses before one probe connection is let through.'),
+    lmtpBackends: {
+      kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, what: 'home server name' }),
+      value: (raw) => (typeof raw === 'string' && raw.startsWith('/') ? { ok: true, value: raw } : hostPort(raw)), def: {},
+      reason: 'LMTP backend of each home server (same names as proxy.backends): host:port, or the path of its LMTP UNIX socket.',
+    },
+    lmtpPort: leaf(port, null, 'LMTP proxy listener for Postfix (virtual_transport = lmtp:inet:<proxy>:<port>, 24 in production); null = none.'),
+    lmtpSocket: leaf(socketPath, false, 'LMTP proxy UNIX socket (Postfix on the same host: lmtp:unix:<path>); false = none, null = <dataDir>/lmtp-proxy.sock.'),
   },
 };

@@ -16,14 +16,15 @@ import { LIMITS } from '../../core/src/limits.js';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
 import type { MailAccount, MailStore } from '../../mailstore/src/types.js';
 import { evaluate } from '../../sieve/src/index.js';
-import type { HeaderEdits, SieveAction, SieveContext, SieveResult, VacationAction } from '../../sieve/src/types.js';
+import type { HeaderEdits, IncludeResolver, SieveAction, SieveContext, SieveResult, VacationAction } from '../../sieve/src/types.js';
 import { ensureAutoMailboxes, ensureFolder, type AutoMailboxes } from './folders.js';
 import { applyHeaderEdits } from './header-edits.js';
 import { rejectNotice, vacationReply } from './outgoing.js';
 import type { Relay } from './relay.js';
 import { resolveRecipient, type LocalTarget, type ResolvedRecipient } from './resolve.js';
-import { ScriptCache, type Compiled } from './sieve-scripts.js';
+import { includeResolver, ScriptCache, type Compiled } from './sieve-scripts.js';
 import { sieveMessage } from './sieve-message.js';
+import { spamScores } from './spam-scores.js';
 import type { MessageSource } from './source.js';
 import { traceHeaders } from './trace-headers.js';
 import { recordVacation, vacationAnswered } from './vacation-store.js';
@@ -45,6 +46,8 @@ export interface DelivererDeps {
   logger?: DeliveryLogger;
   /** Global script run before the user's (sieve_before): a file path or the script text; null for none. */
   sieveBefore?: string | null;
+  /** Directory of global scripts for `include :global` (Pigeonhole sieve_global); null for none. */
+  sieveGlobalDir?: string | null;
   /** Run Sieve at all (default true). */
   sieve?: boolean;
   autoMailboxes?: AutoMailboxes;
@@ -75,13 +78,25 @@ interface Plan {
 const silent: DeliveryLogger = { info() {}, warn() {}, error() {} };
 
 export class Deliverer {
-  private readonly scripts: ScriptCache;
+  private scripts: ScriptCache;
   private readonly log: DeliveryLogger;
   private readonly autoDone = new Set<string>();
+  private deps: DelivererDeps;
 
-  constructor(private readonly deps: DelivererDeps) {
+  constructor(deps: DelivererDeps) {
+    this.deps = { ...deps };
     this.scripts = new ScriptCache(deps.sieveBefore ?? null);
     this.log = deps.logger ?? silent;
+  }
+
+  /**
+   * SIGHUP: new relay, global script and include directory for deliveries that start from now on;
+   * deliveries in progress finish with what they started with.
+   */
+  updateSettings(s: Partial<Pick<DelivererDeps, 'relay' | 'sieveBefore' | 'sieveGlobalDir' | 'autoMailboxes'>>): void {
+    if ('sieveBefore' in s && (s.sieveBefore ?? null) !== (this.deps.sieveBefore ?? null)) this.scripts = new ScriptCache(s.sieveBefore ?? null);
+    this.deps = { ...this.deps, ...s };
+    if ('autoMailboxes' in s) this.autoDone.clear();
   }
 
   /** RCPT time: who the address means; null for unknown (550 5.1.1). Throws MailError TEMP/LIMIT. */
@@ -106,7 +121,7 @@ export class Deliverer {
         claimed.add(t.user.user);
         tasks.push(async () => {
           try {
-            await this.deliverLocal(env, t, src);
+            await this.deliverLocal(env, t, src, r.rcpt);
             a.stored++;
           } catch (e) {
             const err = toMailError(e);
@@ -147,7 +162,8 @@ export class Deliverer {
     }
   }
 
-  private async deliverLocal(env: Envelope, t: LocalTarget, src: MessageSource): Promise<void> {
+  /** `rcpt` is the RCPT TO address that reached this user (before alias/group expansion). */
+  private async deliverLocal(env: Envelope, t: LocalTarget, src: MessageSource, rcpt: string): Promise<void> {
     const home = this.deps.mailHome(t.user);
     const account = await this.deps.store.openAccount({ user: t.user.user, home, quotaBytes: t.user.quotaBytes });
     try {
@@ -157,7 +173,7 @@ export class Deliverer {
         if (this.autoDone.size >= 100_000) this.autoDone.clear(); // bounded; a repeat costs a few stats
         this.autoDone.add(t.user.user);
       }
-      const plan = await this.plan(env, t, home, src, account, env.defaultMailbox ?? 'INBOX');
+      const plan = await this.plan(env, t, home, src, account, env.defaultMailbox ?? 'INBOX', rcpt);
       // RFC 5429 §2.1: ereject refuses in the protocol reply; nothing is stored or sent.
       if (plan.rejectE) throw new MailError('PERM', plan.rejects[0]!);
       const trace = traceHeaders({ from: env.from, to: t.address, heloName: env.heloName, remote: env.remote, hostname: this.deps.hostname, id: env.id });
@@ -202,7 +218,7 @@ export class Deliverer {
   }
 
   /** Runs sieve_before, then the user's script unless the first one settled the message. */
-  private async plan(env: Envelope, t: LocalTarget, home: string, src: MessageSource, account: MailAccount, keepMailbox: string): Promise<Plan & { rejectE: boolean }> {
+  private async plan(env: Envelope, t: LocalTarget, home: string, src: MessageSource, account: MailAccount, keepMailbox: string, rcpt: string): Promise<Plan & { rejectE: boolean }> {
     const results: SieveResult[] = [];
     if (this.deps.sieve !== false) {
       const before = await this.scripts.beforeScript();
@@ -211,15 +227,18 @@ export class Deliverer {
         const message = await sieveMessage(src);
         const to = t.address;
         const ctx: SieveContext = {
-          envelope: { from: env.from, to },
+          // Pigeonhole: `envelope "to"` tests the original recipient (the address before alias or group expansion).
+          envelope: { from: env.from, to, origTo: rcpt },
           message,
           user: { address: t.user.user, aliases: [...t.user.aliases] },
           mailboxExists: async (name) => { try { await account.status(name); return true; } catch { return false; } },
-          vacationAnswered: (sender, handle) => vacationAnswered(home, sender, handle),
+          scores: spamScores(message.header),
+          vacationAnswered: (sender, handle, periodSeconds) => vacationAnswered(home, sender, handle, periodSeconds),
         };
+        const resolver = includeResolver(home, this.deps.sieveGlobalDir ?? null);
         for (const c of [before, user]) {
           if (!c) continue;
-          const r = await this.run(c, ctx, env, t);
+          const r = await this.run(c, ctx, env, t, resolver);
           if (r) results.push(r);
           if (r && !r.implicitKeep && c === before) break; // the global script filed it (UCS: fileinto "Spam"; stop)
         }
@@ -228,13 +247,13 @@ export class Deliverer {
     return merge(results, keepMailbox);
   }
 
-  private async run(c: Compiled, ctx: SieveContext, env: Envelope, t: LocalTarget): Promise<SieveResult | null> {
+  private async run(c: Compiled, ctx: SieveContext, env: Envelope, t: LocalTarget, resolver: IncludeResolver): Promise<SieveResult | null> {
     if (!c.ok) {
       this.log.error({ id: env.id, user: t.user.user, script: c.name, line: c.error.line, column: c.error.column, error: c.error.message }, 'sieve: script does not compile; implicit keep');
       return null;
     }
     try {
-      const r = await evaluate(c.script, ctx);
+      const r = await evaluate(c.script, ctx, { includeResolver: resolver });
       if (!r.ok) {
         const e = r.errors[0];
         this.log.error({ id: env.id, user: t.user.user, script: c.name, line: e?.line, column: e?.column, error: e?.message }, 'sieve: runtime error; implicit keep');

@@ -1,6 +1,7 @@
 /** The delivered message as the Sieve interpreter sees it: header fields from the spool, size, body on demand. */
 import { LIMITS } from '../../core/src/limits.js';
 import { fieldValue, splitHeaderFields } from '../../mime/src/headers.js';
+import { bodyTexts } from '../../sieve/src/index.js';
 import type { BodyRequest, SieveMessage } from '../../sieve/src/types.js';
 import { readBody, type MessageSource } from './source.js';
 
@@ -13,14 +14,18 @@ export async function sieveMessage(src: MessageSource): Promise<SieveMessage & {
     const list = byName.get(n);
     if (list) list.push(v); else byName.set(n, [v]);
   }
+  // Read once, on the first body test: header + body bounded by LIMITS.sieveMaxBodyBytes (a part cut
+  // there is matched on what was read, as Pigeonhole's body limit does).
+  let bounded: Promise<Buffer> | null = null;
   return {
     fields,
     size: src.size,
     header: (name: string) => byName.get(name.toLowerCase()) ?? [],
-    // Bodies are read only when a script uses `body`; the text is bounded (LIMITS.sieveMaxBodyBytes).
-    // MIME-aware :content/:text views are approximated by the whole body as text.
-    async body(_req: BodyRequest) {
-      return [(await readBody(src, LIMITS.sieveMaxBodyBytes)).toString('utf8')];
+    // RFC 5173 §5: :raw is the undecoded body; :content / :text get each MIME part decoded
+    // (transfer encoding and charset), one text per part.
+    async body(req: BodyRequest) {
+      bounded ??= readBody(src, LIMITS.sieveMaxBodyBytes).then((b) => Buffer.concat([raw, b]));
+      return [...bodyTexts(await bounded, req)];
     },
   };
 }

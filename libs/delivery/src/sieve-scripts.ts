@@ -4,10 +4,11 @@
  * script (sieve_before) runs first. Compiled scripts are cached by path, mtime and size, so a
  * delivery costs one stat per script.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LIMITS } from '../../core/src/limits.js';
 import { parseScript } from '../../sieve/src/index.js';
-import type { ParseError, Script } from '../../sieve/src/types.js';
+import type { IncludeResolver, ParseError, Script } from '../../sieve/src/types.js';
 
 export const ACTIVE_SCRIPT_LINK = '.dovecot.sieve';
 
@@ -64,4 +65,34 @@ export class ScriptCache {
 function compile(text: string, name: string): Compiled {
   const r = parseScript(text);
   return r.ok ? { ok: true, script: r.script, name } : { ok: false, error: r.error, name };
+}
+
+/** Directory of the user's scripts (ManageSieve stores them there; Pigeonhole sieve_dir). */
+export const PERSONAL_SCRIPT_DIR = 'sieve';
+
+/**
+ * `include` (RFC 6609 §3.2): `:personal` names a script in `<home>/sieve/<name>.sieve`, `:global`
+ * one in `globalDir/<name>.sieve` (Pigeonhole sieve_global). Names that could leave the directory
+ * ("/", NUL, a leading ".") or scripts larger than LIMITS.sieveMaxScriptSize count as missing, which
+ * the interpreter reports as a runtime error (implicit keep), or skips with `:optional`.
+ */
+export function includeResolver(home: string, globalDir: string | null): IncludeResolver {
+  return async (name, location) => {
+    if (name === '' || name.startsWith('.') || /[/\\\0]/.test(name)) return null;
+    const dir = location === 'global' ? globalDir : join(home, PERSONAL_SCRIPT_DIR);
+    if (!dir) return null;
+    return readBounded(join(dir, `${name}.sieve`), LIMITS.sieveMaxScriptSize);
+  };
+}
+
+async function readBounded(path: string, max: number): Promise<string | null> {
+  let fh;
+  try { fh = await open(path, 'r'); } catch { return null; }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > max) return null;
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } catch { return null; } finally { await fh.close(); }
 }

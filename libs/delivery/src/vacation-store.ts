@@ -1,7 +1,12 @@
 /**
  * Vacation response tracking (RFC 5230 §4.2): which sender got a reply for which handle, and until
  * when no new one is sent. One small JSON file per user in the mail home (as Pigeonhole keeps its
- * in the lda-dupes file there), written atomically (temp file + rename); bounded in size.
+ * in the lda-dupes file there; UCS mail homes are per user, so tracking is per user), written
+ * atomically (temp file + rename); bounded in size.
+ *
+ * Each record keeps when the reply was sent and the period it was sent with. The check uses the
+ * period of the script running now (:days / :seconds, RFC 5230 §4.1 / RFC 6131): shortening :days
+ * takes effect at once; the stored period only decides when a record may be dropped.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +14,10 @@ import { LIMITS } from '../../core/src/limits.js';
 
 export const VACATION_FILE = '.dovecot.vacation.json';
 
-type Records = Record<string, number>; // "handle\0sender" -> epoch ms until which no reply is sent
+/** "handle\0sender" -> [sent at, kept until] in epoch ms (a bare number: an older "until" record). */
+type Records = Record<string, [number, number] | number>;
+
+const keptUntil = (r: [number, number] | number): number => (Array.isArray(r) ? Number(r[1]) : Number(r));
 
 const locks = new Map<string, Promise<unknown>>();
 
@@ -32,21 +40,24 @@ async function load(path: string): Promise<Records> {
 
 const key = (handle: string, sender: string) => `${handle}\u0000${sender.toLowerCase()}`;
 
-export async function vacationAnswered(home: string, sender: string, handle: string, now = Date.now()): Promise<boolean> {
+/** Was `sender` answered for `handle` less than `periodSeconds` ago? */
+export async function vacationAnswered(home: string, sender: string, handle: string, periodSeconds: number, now = Date.now()): Promise<boolean> {
   const recs = await load(join(home, VACATION_FILE));
-  const until = recs[key(handle, sender)];
-  return typeof until === 'number' && until > now;
+  const r = recs[key(handle, sender)];
+  if (typeof r === 'number') return r > now; // older record: no send time, only its end
+  if (!Array.isArray(r) || typeof r[0] !== 'number') return false;
+  return r[0] <= now && now < r[0] + Math.max(1, periodSeconds) * 1000;
 }
 
 export async function recordVacation(home: string, sender: string, handle: string, periodSeconds: number, now = Date.now()): Promise<void> {
   const path = join(home, VACATION_FILE);
   await serial(path, async () => {
     const recs = await load(path);
-    for (const [k, until] of Object.entries(recs)) if (!(until > now)) delete recs[k];
-    recs[key(handle, sender)] = now + Math.max(1, periodSeconds) * 1000;
+    for (const [k, r] of Object.entries(recs)) if (!(keptUntil(r) > now)) delete recs[k];
+    recs[key(handle, sender)] = [now, now + Math.max(1, periodSeconds) * 1000];
     const entries = Object.entries(recs);
     const kept = entries.length > LIMITS.vacationMaxRecords
-      ? Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, LIMITS.vacationMaxRecords)) : recs;
+      ? Object.fromEntries(entries.sort((a, b) => keptUntil(b[1]) - keptUntil(a[1])).slice(0, LIMITS.vacationMaxRecords)) : recs;
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(kept), { mode: 0o600 });
     await rename(tmp, path);

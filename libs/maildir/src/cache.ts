@@ -12,7 +12,7 @@
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { MessageStructure } from '../../mime/src/types.js';
-import { readAtSync, syncIo } from './fastio.js';
+import { readAtSync, syncIo, writeAllSync } from './fastio.js';
 
 const HEADER = 8;
 /** Larger records than this are not cached (a hostile message with 10,000 parts stays correct, just uncached). */
@@ -45,6 +45,8 @@ export class StructureCache {
   private readonly written = new Set<number>();
   private pending: Buffer[] = [];
   private pendingUids: number[] = [];
+  /** UIDs whose records are queued or being written. */
+  private readonly queued = new Set<number>();
   private pendingBytes = 0;
   private batch: Promise<void> | null = null;
 
@@ -63,6 +65,7 @@ export class StructureCache {
     if (off === undefined) {
       // A miss parses the message (correct, only slower): at most one scan for others' appends
       // per SCAN_EVERY_MS, not one per message of a FETCH 1:* over uncached mail.
+      if (this.queued.has(uid) && this.batch) await this.batch.catch(() => undefined);
       if (Date.now() - this.scannedAt < SCAN_EVERY_MS && !this.written.has(uid)) return null;
       await this.scan();
       off = this.offsets.get(uid);
@@ -93,6 +96,7 @@ export class StructureCache {
     head.writeUInt32BE(crc32(payload) >>> 0, 4);
     this.pending.push(head, payload);
     this.pendingUids.push(uid);
+    this.queued.add(uid);
     this.pendingBytes += HEADER + payload.length;
     if (!this.batch) this.batch = this.writeBatches();
     return this.batch;
@@ -112,11 +116,17 @@ export class StructureCache {
         const bufs = this.pending.splice(0, k);
         const uids = this.pendingUids.splice(0, k / 2);
         this.pendingBytes -= n;
-        await fh.write(Buffer.concat(bufs, n));
+        const data = Buffer.concat(bufs, n);
+        try {
+          if (syncIo()) writeAllSync(fh.fd, data); else await fh.write(data);
+        } finally {
+          for (const u of uids) this.queued.delete(u);
+        }
         for (const u of uids) this.written.add(u);
       }
     } finally {
       this.pending.length = 0;
+      for (const u of this.pendingUids) this.queued.delete(u);
       this.pendingUids.length = 0;
       this.pendingBytes = 0;
       this.batch = null;

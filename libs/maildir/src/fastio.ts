@@ -10,7 +10,7 @@
  * - slow storage: a few sync calls slower than SLOW_CALL_MS within seconds (disk not cached, NFS)
  *   switch this process to the async API for a minute.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
 import { setImmediate as turn } from 'node:timers/promises';
 
 const SLICE_MS = 4;
@@ -92,4 +92,12 @@ export function readSmallFile(path: string, max: number): Buffer | null {
 /** pread on an open descriptor. */
 export function readAtSync(fd: number, buf: Buffer, position: number): number {
   return timed(() => readSync(fd, buf, 0, buf.length, position));
+}
+
+/** One write() of a whole buffer on an O_APPEND descriptor (loops only on a short write). */
+export function writeAllSync(fd: number, data: Buffer): void {
+  timed(() => {
+    let n = 0;
+    while (n < data.length) n += writeSync(fd, data, n, data.length - n);
+  });
 }

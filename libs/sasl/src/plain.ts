@@ -41,6 +41,9 @@ export class PlainMechanism implements SaslMechanism {
   }
 }
 
+// One decoder for all calls: decode() without {stream: true} keeps no state between calls.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function validUtf8(b: Buffer): boolean {
-  try { new TextDecoder('utf-8', { fatal: true }).decode(b); return true; } catch { return false; }
+  try { STRICT_UTF8.decode(b); return true; } catch { return false; }
 }
