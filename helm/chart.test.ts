@@ -176,7 +176,8 @@ for (const [label, extra] of [['default', []], ['multi-site', ['-f', MULTISITE]]
     assert.equal(cfg.proxy.pop3Port, portOf('pop3'));
     assert.equal(cfg.proxy.pop3TlsPort, portOf('pop3s'));
     assert.equal(cfg.proxy.sievePort, portOf('sieve'));
-    assert.equal(cfg.lmtp.port, portOf('lmtp'));
+    assert.equal(cfg.proxy.lmtpPort, portOf('lmtp'));
+    assert.equal(cfg.lmtp.port, null, 'the local LMTP server is the backends\' business');
     assert.equal(cfg.quotaStatus.port, portOf('quota-status'));
     assert.equal(cfg.http.port, portOf('http'));
     assert.equal(cfg.http.host, '0.0.0.0', 'kubelet probes must reach the HTTP port');
@@ -203,6 +204,7 @@ for (const [label, extra] of [['default', []], ['multi-site', ['-f', MULTISITE]]
         assert.equal(proxyCfg.proxy.backends[name], `${dns}:${imapPort}`, `proxy.backends[${name}]`);
         assert.equal(proxyCfg.proxy.pop3Backends[name], `${dns}:${cfg.pop3.port}`);
         assert.equal(proxyCfg.proxy.sieveBackends[name], `${dns}:${cfg.managesieve.port}`);
+        assert.equal(proxyCfg.proxy.lmtpBackends[name], `${dns}:${cfg.lmtp.port}`);
       }
       // The master login: the proxies' password matches the backends' stored hash, from the same Secret.
       assert.equal(proxyCfg.proxy.masterUser, values.secrets?.masterUser ?? 'proxy');
@@ -309,6 +311,7 @@ test('multi-site: the loadtest Job runs N indexed generators under one run id co
   assert.equal(containerEnv(docs, c).LOADTEST_PASSWORD, 'loadpw');
   assert.ok(args.includes('FETCH2=100/30'), 'extraArgs passed');
   assert.equal(job.spec.template.spec.restartPolicy, 'Never');
+  assert.equal(containerEnv(docs, c).LOADTEST_ALLOW_REMOTE, '1', 'the target is a cluster Service, not loopback');
   // The generators may reach the backends directly (proxy-vs-direct): the NetworkPolicy lets them.
   const np = one(docs, 'NetworkPolicy', 'r-mailstack-backend');
   const podLabel = job.spec.template.metadata.labels['app.kubernetes.io/component'];

@@ -5,6 +5,8 @@
  * 127.0.0.1). Both must become ready on /healthz/ready, and a user homed on the site must log in
  * through the proxy over TLS (verified against the chart's certificate) and land its mail in the
  * backend's mail root, which proves the master login, the home server routing and the secrets fit.
+ * Then the load-test Job's two indexed pods run with their rendered arguments against the proxy,
+ * coordinated through the real Redis, and must merge one passing result.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +18,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 import { ImapFlow } from 'imapflow';
+import { Redis } from 'ioredis';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'helm/mailstack');
 const HELM = join(ROOT, '.tools/helm/helm');
 const HOME = 'mail-a.example.org';
 const USER = { name: 'alice@example.org', password: 'alicepw' };
+const RUN = `chart-pods-${process.pid}`;
 
 type Obj = Record<string, any>;
 let work = '';
@@ -38,6 +42,15 @@ after(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 100));
   if (work) rmSync(work, { recursive: true, force: true });
+  // This run's keys (registry, auth cache, load-test coordination) out of the shared Redis.
+  const r = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    const keys: string[] = [];
+    let cursor = '0';
+    do { const [next, found] = await r.scan(cursor, 'MATCH', `${RUN}*`, 'COUNT', 500); cursor = next; keys.push(...found); } while (cursor !== '0');
+    if (keys.length) await r.del(...keys);
+  } catch { /* Redis down: the test itself has failed already */ } finally { r.disconnect(); }
 });
 
 async function freePort(): Promise<number> {
@@ -56,8 +69,20 @@ async function render(release: string): Promise<{ docs: Obj[]; ports: Record<str
     ports,
     podNetworks: ['127.0.0.0/8'],
     backends: { sites: [{ name: 'site-a', homeServer: HOME }] },
-    users: { domains: ['example.org'], users: { [USER.name]: { password: `{PLAIN}${USER.password}`, homeServer: HOME } } },
+    users: {
+      domains: ['example.org'],
+      users: {
+        [USER.name]: { password: `{PLAIN}${USER.password}`, homeServer: HOME },
+        ...Object.fromEntries([1, 2, 3, 4].map((i) => [`load${i}@example.org`, { password: '{PLAIN}loadpw', homeServer: HOME }])),
+      },
+    },
     config: { log: { level: 'warn' }, storage: { fsync: false } },
+    // The real Redis of the test machine, under this run's own prefix.
+    redis: { url: 'redis://127.0.0.1:6379/0', prefix: `${RUN}:` },
+    loadtest: {
+      enabled: true, runId: RUN, workers: 2, users: 'load%d@example.org', userRange: '1-4', password: 'loadpw',
+      clients: 2, duration: '3s', keyPrefix: `${RUN}-lt:`,
+    },
   };
   const file = join(work, `${release}-values.yaml`);
   writeFileSync(file, stringify(values));
@@ -134,19 +159,21 @@ async function ready(p: { child: ChildProcess; log: () => string }, port: number
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((n) => { const p = join(dir, n); return statSync(p).isDirectory() ? filesUnder(p) : [p]; });
+  // Tolerates files that vanish while we walk (index temp files being renamed).
+  return readdirSync(dir).flatMap((n) => { const p = join(dir, n); const st = statSync(p, { throwIfNoEntry: false }); return !st ? [] : st.isDirectory() ? filesUnder(p) : [p]; });
 }
 
-test('a backend and a proxy started from the rendered pods serve a user homed on the site', { timeout: 90_000 }, async () => {
+test('a backend, a proxy and the load-test Job started from the rendered pods serve users homed on the site', { timeout: 90_000 }, async () => {
   // Two renders of one release, each with its own container ports; both pods use the first render's
   // Secrets, as one release has one Secret (generated values differ between renders).
   const b = await render('r'); // the backend pod
   const p = await render('r'); // the proxy pod
   const backendDir = join(work, 'backend');
-  const backend = start('backend', materialize(b.docs, find(b.docs, 'StatefulSet', 'r-mailstack-site-a'), backendDir));
+  const backendPod = materialize(b.docs, find(b.docs, 'StatefulSet', 'r-mailstack-site-a'), backendDir);
+  const backend = start('backend', backendPod);
   // Cluster DNS and pod IPs, emulated: the proxy reaches the backend pod's DNS name at 127.0.0.1 on the backend's ports.
   const proxy = start('proxy', materialize(p.docs, find(p.docs, 'Deployment', 'r-mailstack-proxy'), join(work, 'proxy'), (cfg) => {
-    for (const [map, port] of [['backends', b.ports.imap], ['pop3Backends', b.ports.pop3], ['sieveBackends', b.ports.sieve]] as const) {
+    for (const [map, port] of [['backends', b.ports.imap], ['pop3Backends', b.ports.pop3], ['sieveBackends', b.ports.sieve], ['lmtpBackends', b.ports.lmtp]] as const) {
       for (const k of Object.keys(cfg.proxy[map])) {
         assert.match(cfg.proxy[map][k], /^r-mailstack-site-a-0\.r-mailstack-backend\.mail\.svc\.cluster\.local:\d+$/);
         cfg.proxy[map][k] = `127.0.0.1:${port}`;
@@ -172,6 +199,58 @@ test('a backend and a proxy started from the rendered pods serve a user homed on
   } finally {
     await client.logout().catch(() => undefined);
   }
+  // mailctl in the pod (kubectl exec ... mailctl) reaches the admin API with the key the chart gave the pod.
+  const ctl = spawnSync(process.execPath, [join(ROOT, 'dist/services/mailctl/main.js'), 'who'], {
+    encoding: 'utf8', timeout: 20_000,
+    env: { PATH: process.env.PATH, MAILCTL_API_KEY: backendPod.env.MAILCTL_API_KEY, MAILCTL_URL: `http://127.0.0.1:${b.ports.admin}` },
+  });
+  assert.equal(ctl.status, 0, `mailctl who: ${ctl.stdout}${ctl.stderr}`);
+  const bad = spawnSync(process.execPath, [join(ROOT, 'dist/services/mailctl/main.js'), 'who'], {
+    encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH, MAILCTL_API_KEY: 'wrong', MAILCTL_URL: `http://127.0.0.1:${b.ports.admin}` },
+  });
+  assert.notEqual(bad.status, 0, 'a wrong admin key is refused');
+  // The load-test Job: its indexed pods, run as rendered (the Service address emulated as 127.0.0.1 and
+  // the proxy's container ports), coordinate through Redis and merge one result.
+  const job = find(p.docs, 'Job', `r-mailstack-loadtest-${RUN}`);
+  const lc = job.spec.template.spec.containers[0];
+  const results = join(work, 'results');
+  mkdirSync(results, { recursive: true });
+  const lenv: Record<string, string> = {};
+  for (const e of lc.env as Obj[]) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (ref) lenv[e.name] = Buffer.from(find(p.docs, 'Secret', ref.name).data?.[ref.key] ?? Buffer.from(find(p.docs, 'Secret', ref.name).stringData[ref.key]).toString('base64'), 'base64').toString('utf8');
+    else if (e.value !== undefined) lenv[e.name] = e.value;
+  }
+  const servicePort: Record<string, number> = { '143': p.ports.imap!, '110': p.ports.pop3!, '24': p.ports.lmtp!, '4190': p.ports.sieve! };
+  const largs = (lc.args as string[]).map((a, i, all) => {
+    const prev = all[i - 1];
+    if (prev === '--host') return '127.0.0.1';
+    if (prev && /^--(imap|pop3|lmtp|sieve)-port$/.test(prev)) return String(servicePort[a]);
+    // Kubernetes expands $(VAR) in args from the container's env.
+    return a.replace(/\$\((\w+)\)/g, (_, v: string) => lenv[v] ?? '').replace(/^\/results\//, `${results}/`);
+  });
+  const workers = [0, 1].map((i) => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, lc.command[1].slice(5)), ...largs], {
+      env: { PATH: process.env.PATH, ...lenv, LOADTEST_WORKER_INDEX: String(i) }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    procs.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => resolve({ code, out }));
+  }));
+  for (const w of await Promise.all(workers)) assert.equal(w.code, 0, `loadtest worker: ${w.out.slice(-3000)}\n${proxy.log()}`);
+  const merged = JSON.parse(readFileSync(join(results, `${RUN}.json`), 'utf8'));
+  assert.equal(merged.workers, 2, 'one result merged from both workers');
+  for (const k of ['lost', 'duplicated', 'corrupted', 'protocolErrors']) assert.equal(merged[k], 0, k);
+  assert.equal(merged.passed, true);
+  assert.ok(merged.totals.ops > 0, 'the generators drove the proxy');
+  // Both stop cleanly on SIGTERM (as the kubelet stops a pod).
+  for (const c of [proxy.child, backend.child]) c.kill('SIGTERM');
+  for (const c of [proxy.child, backend.child]) {
+    if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
+    assert.equal(c.exitCode, 0, 'clean exit on SIGTERM');
+  }
   // The message is on the backend's volume (its PVC), under the user's mail home.
   // (Maildir++: a message file in cur/ or new/; the index may hold a copy of the header too.)
   const stored = filesUnder(join(backendDir, 'var/lib/mailnode/mail/example.org/alice'))
@@ -179,5 +258,4 @@ test('a backend and a proxy started from the rendered pods serve a user homed on
   assert.equal(stored.length, 1, `message not found in the backend's Maildir\n${backend.log()}`);
   // And nothing on the proxy's (stateless) disk.
   assert.equal(filesUnder(join(work, 'proxy/var/lib/mailnode/mail')).length, 0);
-  for (const c of [proxy.child, backend.child]) c.kill('SIGTERM');
 });

@@ -39,6 +39,9 @@ export function restartOnlyChanges(a: MailConfig, b: MailConfig): string[] {
     ['quotaStatus.port', a.quotaStatus.port, b.quotaStatus.port],
     ['quota.redisUrl', a.quota.redisUrl, b.quota.redisUrl],
     ['quota.redisPrefix', a.quota.redisPrefix, b.quota.redisPrefix],
+    ['lmtp.host', a.lmtp.host, b.lmtp.host],
+    ['lmtp.port', a.lmtp.port, b.lmtp.port],
+    ['lmtp.socket', a.lmtp.socket, b.lmtp.socket],
   ];
   return pairs.filter(([, x, y]) => x !== y).map(([k]) => k);
 }

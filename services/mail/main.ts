@@ -79,7 +79,7 @@ async function main(): Promise<number | null> {
   });
   if (http) bound.push({ name: 'http', host: c.http.host, port: http.port });
   metrics.configLoaded.setToCurrentTime();
-  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory: dirs.directory, imap, metrics, pop3: pop3.server, managesieve: sieve.server, quotaStatus: quotaStatus.server };
+  const node: RunningNode = { configPath: args.config, config: c, tls, logger, directory: dirs.directory, imap, metrics, pop3: pop3.server, managesieve: sieve.server, quotaStatus: quotaStatus.server, lmtp };
   // One reload at a time; a SIGHUP during another reload runs after it.
   let reloads = Promise.resolve();
   process.removeAllListeners('SIGHUP');

@@ -30,6 +30,8 @@ export interface RunningNode {
   pop3?: { updateConfig(config: Pop3ServerConfig, tls: SecureContext | null): void };
   managesieve?: { updateConfig(config: ManageSieveConfig, tls: SecureContext | null): void };
   quotaStatus?: { updateAnswers(answers: QuotaStatusAnswers): void };
+  /** The LMTP server and its delivery path (limits, relay, sieve.before, sieve.globalDir). */
+  lmtp?: { updateConfig(config: MailConfig): void };
   metrics: PlatformMetrics;
 }
 
@@ -54,6 +56,7 @@ export async function reload(node: RunningNode, env: NodeJS.ProcessEnv = process
     http: node.config.http, log: { ...next.log, pretty: node.config.log.pretty },
     managesieve: { ...next.managesieve, host: node.config.managesieve.host, port: node.config.managesieve.port },
     quotaStatus: { ...next.quotaStatus, host: node.config.quotaStatus.host, port: node.config.quotaStatus.port },
+    lmtp: { ...next.lmtp, host: node.config.lmtp.host, port: node.config.lmtp.port, socket: node.config.lmtp.socket },
     quota: { ...next.quota, redisUrl: node.config.quota.redisUrl, redisPrefix: node.config.quota.redisPrefix },
   };
   let tls = node.tls;
@@ -68,6 +71,7 @@ export async function reload(node: RunningNode, env: NodeJS.ProcessEnv = process
   node.pop3?.updateConfig(pop3ServerConfig(applied), secureContext(tls));
   node.managesieve?.updateConfig(manageSieveConfig(applied), secureContext(tls));
   node.quotaStatus?.updateAnswers(quotaStatusAnswers(applied));
+  node.lmtp?.updateConfig(applied);
   log.level = applied.log.level;
   node.config = applied;
   node.tls = tls;

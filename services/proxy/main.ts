@@ -13,6 +13,7 @@ import { createSaslAuthenticator } from '../mail/sasl.js';
 import { onShutdown } from '../mail/shutdown.js';
 import { openRegistry } from './registry.js';
 import { createPool } from './pools.js';
+import { startLmtpProxy } from '../../libs/lmtp-proxy/src/start.js';
 
 const USAGE = 'usage: mailproxy [--config FILE]   run a login proxy node (config section `proxy`, docs/configuration.md)\n';
 
@@ -70,6 +71,12 @@ async function main(): Promise<number | null> {
     }, 'UCS mail node ManageSieve');
     closers.push(['managesieve', () => sieve.close()]);
     bound.push({ name: 'managesieve', port: await sieve.listen({ host: c.proxy.host, port: c.proxy.sievePort, implicitTls: false }) });
+  }
+  if (c.proxy.lmtpPort !== null || c.proxy.lmtpSocket !== false) {
+    // LMTP proxy (libs/lmtp-proxy): recipients split by home server, replies merged in RCPT order.
+    const lmtp = await startLmtpProxy(c, dirs.directory, logger, metrics.registry);
+    closers.unshift(['lmtp', () => lmtp.close()]);
+    bound.push(...lmtp.bound);
   }
   for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
   let ready = false;

@@ -167,9 +167,12 @@ null or false in $src does override (imap.tlsPort: null must win over a default 
   "backends" (include "mailstack.backendMap" (list . $p.imap) | fromYaml)
   "pop3Backends" (include "mailstack.backendMap" (list . $p.pop3) | fromYaml)
   "sieveBackends" (include "mailstack.backendMap" (list . $p.sieve) | fromYaml)
+  "lmtpPort" (int $p.lmtp)
+  "lmtpBackends" (include "mailstack.backendMap" (list . $p.lmtp) | fromYaml)
   "masterUser" .Values.secrets.masterUser -}}
+{{- /* The proxies' LMTP is proxy.lmtpPort (split by home server); the lmtp section is the backends' server. */ -}}
 {{- $owned := dict "proxy" $proxy
-  "lmtp" (dict "host" "0.0.0.0" "port" (int $p.lmtp) "socket" false)
+  "lmtp" (dict "port" nil "socket" false)
   "quotaStatus" (dict "host" "0.0.0.0" "port" (int $p.quotaStatus)) -}}
 {{- include "mailstack.merge" (list $cfg $owned) -}}
 {{- toYaml $cfg -}}

@@ -84,6 +84,10 @@ export interface MailConfig {
     masterUser: string | null; masterPassword: string | null; connectTimeout: number; breakerFailures: number; breakerCoolDown: number;
     /** LMTP proxy (libs/lmtp-proxy): home server FQDN -> backend LMTP host:port (or /path of a UNIX socket), its listeners. */
     lmtpBackends: Record<string, string>; lmtpPort: number | null; lmtpSocket: string | false | null;
+    /** Login processes (libs/login-process, docs/login-modes.md): Dovecot service_count=1 (high-security) or 0 (high-performance). */
+    loginMode: 'high-security' | 'high-performance'; processMinAvail: number;
+    imapProcessLimit: number; imapClientLimit: number; pop3ProcessLimit: number; pop3ClientLimit: number;
+    sieveProcessLimit: number; sieveClientLimit: number;
   };
 }
 
@@ -417,5 +421,14 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     },
     lmtpPort: leaf(port, null, 'LMTP proxy listener for Postfix (virtual_transport = lmtp:inet:<proxy>:<port>, 24 in production); null = none.'),
     lmtpSocket: leaf(socketPath, false, 'LMTP proxy UNIX socket (Postfix on the same host: lmtp:unix:<path>); false = none, null = <dataDir>/lmtp-proxy.sock.'),
+    loginMode: leaf(oneOf(['high-security', 'high-performance'] as const), 'high-performance',
+      'high-security = one login process per connection (Dovecot service_count=1); high-performance = a few processes with many clients each. A Node process costs ~50 MB, so 400 of them do not fit a 4 GB node: docs/login-modes.md.'),
+    processMinAvail: leaf(integer(0, 1000), 0, 'Login processes kept ready per service (Dovecot process_min_avail); 0 = one per CPU core.'),
+    imapProcessLimit: leaf(integer(1, 100_000), LIMITS.loginProcessLimit, 'imap-login process_limit: at most this many login processes (high-security: connections).'),
+    imapClientLimit: leaf(integer(1, 100_000), LIMITS.loginClientLimit, 'imap-login client_limit: connections per login process in high-performance mode (high-security: 1).'),
+    pop3ProcessLimit: leaf(integer(1, 100_000), LIMITS.loginProcessLimit, 'pop3-login process_limit.'),
+    pop3ClientLimit: leaf(integer(1, 100_000), LIMITS.loginClientLimit, 'pop3-login client_limit (high-performance mode).'),
+    sieveProcessLimit: leaf(integer(1, 100_000), LIMITS.loginProcessLimit, 'managesieve-login process_limit.'),
+    sieveClientLimit: leaf(integer(1, 100_000), LIMITS.loginClientLimit, 'managesieve-login client_limit (high-performance mode).'),
   },
 };

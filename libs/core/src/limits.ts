@@ -197,6 +197,13 @@ export const LIMITS = {
   /** LMTP proxy: group members remembered as delivered after a partial failure, so Postfix's retry skips them (entries, age). */
   lmtpProxyDedupEntries: 100_000,
   lmtpProxyDedupTtlMs: 5 * 24 * 3600_000, // Postfix maximal_queue_lifetime
+  /** Login processes per service (Dovecot process_limit; UCS ships 400 IMAP and 400 POP3 connections) and clients per process in high-performance mode (Dovecot default_client_limit). */
+  loginProcessLimit: 400,
+  loginClientLimit: 1000,
+  /** "process_limit reached" is logged at most this often per service (Dovecot logs it once per throttle period too). */
+  limitWarningIntervalMs: 60_000,
+  /** A login process that does not say it is ready within this is killed and counted as failed. */
+  loginProcessStartTimeoutMs: 20_000,
 } as const;
 
 export type Limits = typeof LIMITS;

@@ -90,8 +90,8 @@ export class Deliverer {
   }
 
   /**
-   * SIGHUP: new relay, global script and include directory for deliveries that start from now on;
-   * deliveries in progress finish with what they started with.
+   * SIGHUP: new relay, global script, include directory and auto mailboxes for what runs from now
+   * on (a delivery in progress may already use them; the caller closes a replaced relay later).
    */
   updateSettings(s: Partial<Pick<DelivererDeps, 'relay' | 'sieveBefore' | 'sieveGlobalDir' | 'autoMailboxes'>>): void {
     if ('sieveBefore' in s && (s.sieveBefore ?? null) !== (this.deps.sieveBefore ?? null)) this.scripts = new ScriptCache(s.sieveBefore ?? null);

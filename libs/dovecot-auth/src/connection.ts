@@ -50,12 +50,14 @@ export class AuthConnection {
 
   constructor(private readonly socket: Socket, private readonly d: ConnectionDeps) {
     socket.setNoDelay(true);
+    socket.cork(); // the handshake in one segment
     this.send({ type: 'VERSION', major: PROTOCOL_MAJOR, minor: PROTOCOL_MINOR });
     for (const m of d.mechanisms) this.send({ type: 'MECH', name: m, flags: PLAINTEXT_MECHANISMS.has(m) ? ['plaintext'] : [] });
     this.send({ type: 'SPID', pid: String(process.pid) });
     this.send({ type: 'CUID', id: String(d.connectionId) });
     this.send({ type: 'COOKIE', cookie: randomBytes(16).toString('hex') });
     this.send({ type: 'DONE' });
+    socket.uncork();
     this.handshakeTimer = setTimeout(() => this.close('no VERSION from client'), LIMITS.dovecotAuthHandshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close(null));

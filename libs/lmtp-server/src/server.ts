@@ -2,7 +2,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { reply } from '../../lmtp-codec/src/reply.js';
-import type { LmtpServerDeps } from './deps.js';
+import type { LmtpServerConfig, LmtpServerDeps } from './deps.js';
 import { LmtpSession } from './session.js';
 import { lmtpMetrics, type LmtpMetrics } from './metrics.js';
 
@@ -44,6 +44,14 @@ export class LmtpServer {
     const srv = this.make();
     await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(path, () => resolve()); });
     await chmod(path, mode);
+  }
+
+  /**
+   * SIGHUP: new limits (SIZE, recipients, idle timeout) for commands from now on, in every session;
+   * the listeners stay as they are (address, port and socket change only with a restart).
+   */
+  updateConfig(config: Partial<Omit<LmtpServerConfig, 'spoolDir'>>): void {
+    this.deps.config = { ...this.deps.config, ...config };
   }
 
   connections(): number {

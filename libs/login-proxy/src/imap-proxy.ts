@@ -38,6 +38,8 @@ export class ImapProxy {
 
   listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> { return this.listeners.listen(opts); }
   close(): Promise<void> { return this.listeners.close(); }
+  /** A connection handed over by the parent process (login processes, libs/login-process). */
+  adopt(sock: import('node:net').Socket, implicitTls: boolean): void { this.listeners.adopt(sock, implicitTls); }
 }
 
 class ImapProxySession {

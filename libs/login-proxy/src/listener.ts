@@ -15,24 +15,27 @@ export class ProxyListeners {
   constructor(private readonly handler: ConnectionHandler, private readonly tls: () => SecureContext | null, private readonly logger: Logger) {}
 
   async listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> {
-    const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (raw) => {
-      this.sockets.add(raw);
-      raw.on('close', () => this.sockets.delete(raw));
-      raw.on('error', () => { /* close follows */ });
-      if (!opts.implicitTls) { this.handler(raw, false); return; }
-      const ctx = this.tls();
-      if (!ctx) { raw.destroy(); return; }
-      const t = new TLSSocket(raw, { isServer: true, secureContext: ctx });
-      const timer = setTimeout(() => t.destroy(), 30_000);
-      t.once('secure', () => { clearTimeout(timer); this.handler(t, true); });
-      t.on('error', (err) => { clearTimeout(timer); this.logger.debug({ err }, 'TLS handshake failed'); t.destroy(); });
-    });
+    const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (raw) => this.adopt(raw, opts.implicitTls));
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => { server.removeListener('error', reject); resolve(); });
     });
     return (server.address() as net.AddressInfo).port;
+  }
+
+  /** Serves a connection accepted elsewhere (a login process gets its sockets from the parent, libs/login-process). */
+  adopt(raw: net.Socket, implicitTls: boolean): void {
+    this.sockets.add(raw);
+    raw.on('close', () => this.sockets.delete(raw));
+    raw.on('error', () => { /* close follows */ });
+    if (!implicitTls) { this.handler(raw, false); return; }
+    const ctx = this.tls();
+    if (!ctx) { raw.destroy(); return; }
+    const t = new TLSSocket(raw, { isServer: true, secureContext: ctx });
+    const timer = setTimeout(() => t.destroy(), 30_000);
+    t.once('secure', () => { clearTimeout(timer); this.handler(t, true); });
+    t.on('error', (err) => { clearTimeout(timer); this.logger.debug({ err }, 'TLS handshake failed'); t.destroy(); });
   }
 
   async close(): Promise<void> {

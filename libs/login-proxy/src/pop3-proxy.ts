@@ -30,6 +30,8 @@ export class Pop3Proxy {
   }
   listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> { return this.listeners.listen(opts); }
   close(): Promise<void> { return this.listeners.close(); }
+  /** A connection handed over by the parent process (login processes, libs/login-process). */
+  adopt(sock: import('node:net').Socket, implicitTls: boolean): void { this.listeners.adopt(sock, implicitTls); }
 }
 
 class Pop3ProxySession {

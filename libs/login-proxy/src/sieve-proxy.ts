@@ -73,6 +73,8 @@ export class SieveProxy {
 
   listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> { return this.listeners.listen(opts); }
   close(): Promise<void> { return this.listeners.close(); }
+  /** A connection handed over by the parent process (login processes, libs/login-process). */
+  adopt(sock: import('node:net').Socket, implicitTls: boolean): void { this.listeners.adopt(sock, implicitTls); }
 
   private async session(s: Socket, secure: boolean): Promise<void> {
     const caps = await this.backendCaps();

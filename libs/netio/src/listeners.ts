@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import { refuse, type LimitProtocol, type LimitWarning } from './limit.js';
 
 export interface ListenOptions { host: string; port: number; implicitTls: boolean }
 
@@ -19,6 +20,12 @@ export interface ListenersOptions {
   onHandshakeError?: (err: Error, id: string) => void;
   /** Default 30 s: a client that never finishes the handshake holds no slot for long. */
   handshakeTimeoutMs?: number;
+  /**
+   * Connection limit of the service (Dovecot process_limit of a one-client-per-process service such as
+   * imap): past it a connection gets the protocol's clean refusal and is closed; read on every accept,
+   * so a reload takes effect at once. Absent = unlimited.
+   */
+  limit?: { max: () => number; protocol: LimitProtocol; warning: LimitWarning };
 }
 
 export class Listeners {
@@ -47,8 +54,21 @@ export class Listeners {
     });
   }
 
+  private open = 0;
+
+  /** Connections accepted and not yet closed (every listener of this service). */
+  get connections(): number { return this.open; }
+
   private accept(raw: net.Socket, implicitTls: boolean): void {
     if (this.closing) { raw.destroy(); return; }
+    const limit = this.o.limit;
+    if (limit && this.open >= limit.max()) {
+      limit.warning.hit('process_limit', limit.max());
+      refuse(raw, limit.protocol, implicitTls);
+      return;
+    }
+    this.open++;
+    raw.once('close', () => { this.open--; });
     const id = `${this.prefix}-${(++this.seq).toString(36)}`;
     raw.on('error', () => { /* the session logs; an error before it exists only closes */ });
     if (!implicitTls) { this.o.onConnection(raw, false, id); return; }

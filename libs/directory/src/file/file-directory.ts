@@ -20,6 +20,8 @@ export interface FileDirectoryOptions {
   logger?: DirectoryLogger;
   /** How often (at most) a lookup stats the file for changes. Default 1000 ms. */
   checkIntervalMs?: number;
+  /** Called after a new version of the file took effect (an auth cache in front of us flushes). */
+  onReload?: () => void;
 }
 
 export class UsersFileError extends Error {
@@ -75,6 +77,7 @@ export class FileDirectory implements Directory {
     }
     this.table = r.table; this.fileId = r.id; this.lastCheck = Date.now();
     this.opts.logger?.info({ path: this.opts.path, users: r.table.users.size }, 'users file loaded');
+    this.opts.onReload?.();
     return { ok: true, errors: [] };
   }
 

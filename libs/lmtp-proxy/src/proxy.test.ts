@@ -1,0 +1,195 @@
+// The LMTP proxy against two real backend mail nodes (site A and site B as processes, separate mail
+// roots) and two fake backends (one drops the connection mid-DATA, one never answers): recipients
+// split by home server, groups across sites, replies in RCPT order (RFC 2033 §4.2), 451 for a backend
+// that is down so Postfix retries, and a retry that delivers exactly once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { LmtpTestClient } from '../../lmtp-server/src/testing.js';
+import { placeUser } from '../../routing/src/index.js';
+import {
+  SITE_A, SITE_B, SITE_DROP, SITE_HANG, bodies, fakeBackend, mailOf, sha256, startBackend, startProxy, writeUsers,
+  type Backend, type RunningProxy,
+} from './testing.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lmtp-proxy-'));
+let A: Backend;
+let B: Backend;
+let drop: Awaited<ReturnType<typeof fakeBackend>>;
+let hang: Awaited<ReturnType<typeof fakeBackend>>;
+let P: RunningProxy;
+
+before(async () => {
+  writeUsers(dir);
+  [A, B, drop, hang] = await Promise.all([startBackend(dir, SITE_A), startBackend(dir, SITE_B), fakeBackend('drop', 5000), fakeBackend('hang')]);
+  P = await startProxy(dir, { [SITE_A]: A.port, [SITE_B]: B.port, [SITE_DROP]: drop.port, [SITE_HANG]: hang.port }, { replyTimeoutMs: 3000, breakerFailures: 3, coolDownMs: 800 });
+});
+
+after(async () => {
+  await P?.close();
+  await Promise.all([A?.proc.stop(), B?.proc.stop(), drop?.close(), hang?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(): Promise<LmtpTestClient> {
+  const c = await LmtpTestClient.open({ port: P.port });
+  assert.equal((await c.cmd('LHLO postfix.test')).code, 250);
+  return c;
+}
+
+/** One pipelined transaction: MAIL, the RCPTs and DATA in one write; returns RCPT codes and the final replies. */
+async function send(rcpts: string[], body: string, from = 'sender@example.net'): Promise<{ rcpt: number[]; final: Array<{ code: number; text: string }> }> {
+  const c = await open();
+  try {
+    c.write(`MAIL FROM:<${from}>\r\n${rcpts.map((r) => `RCPT TO:<${r}>\r\n`).join('')}DATA\r\n`);
+    const mail = await c.reply();
+    assert.equal(mail.code, 250);
+    const rcpt = (await c.replies(rcpts.length)).map((r) => r.code);
+    const data = await c.reply();
+    if (!rcpt.some((x) => x === 250)) { assert.equal(data.code, 503); return { rcpt, final: [] }; }
+    assert.equal(data.code, 354, data.text);
+    c.write(`${body.replace(/\n/g, '\r\n')}\r\n.\r\n`);
+    const final = await c.replies(rcpt.filter((x) => x === 250).length);
+    return { rcpt, final: final.map((r) => ({ code: r.code, text: r.text.trim() })) };
+  } finally { c.close(); }
+}
+
+const count = (b: Backend, u: string, marker: string) => bodies(mailOf(b, u)).filter((t) => t.includes(marker)).length;
+
+test('users on each site land in their own mail root; unknown 550 at RCPT; replies in RCPT order with pipelining', async () => {
+  const carolHome = placeUser('carol@example.org', [SITE_A, SITE_B, SITE_DROP, SITE_HANG].map((s) => s.toLowerCase()));
+  const r = await send(['bob@example.org', 'nobody@example.org', 'alice+news@example.org', 'carol@example.org'], 'Subject: m1\n\nhello m1');
+  assert.deepEqual(r.rcpt, [250, 550, 250, 250]);
+  assert.equal(r.final.length, 3);
+  assert.match(r.final[0]!.text, /^250 2\.0\.0 <bob@example\.org>/);
+  assert.match(r.final[1]!.text, /^250 2\.0\.0 <alice\+news@example\.org>/);
+  assert.equal(count(B, 'bob@example.org', 'hello m1'), 1);
+  assert.equal(count(A, 'bob@example.org', 'hello m1'), 0);
+  assert.equal(count(A, 'alice@example.org', 'hello m1'), 1);
+  assert.equal(count(B, 'alice@example.org', 'hello m1'), 0);
+  // No home server: placed by rendezvous hash (the same choice the IMAP proxy makes).
+  assert.equal(carolHome, SITE_A);
+  assert.equal(count(A, 'carol@example.org', 'hello m1'), 1);
+  assert.equal(count(B, 'carol@example.org', 'hello m1'), 0);
+  // The original address went on: the backend's Delivered-To names the subaddress.
+  assert.ok(bodies(mailOf(A, 'alice@example.org')).some((t) => /Delivered-To: alice\+news@example\.org/i.test(t)));
+});
+
+test('a group with members on both sites reaches both; each member once (nested, loop); one-site group goes whole', async () => {
+  const r = await send(['team@example.org', 'sitea@example.org'], 'Subject: m2\n\nhello m2');
+  assert.deepEqual(r.rcpt, [250, 250]);
+  assert.deepEqual(r.final.map((f) => f.code), [250, 250], JSON.stringify(r.final));
+  // team and sitea both reach alice in A's one transaction: the backend gives a user one copy per message.
+  assert.equal(count(A, 'alice@example.org', 'hello m2'), 1);
+  assert.equal(count(B, 'bob@example.org', 'hello m2'), 1);
+  assert.equal(count(B, 'dave@example.org', 'hello m2'), 1);
+  assert.equal(count(A, 'erin@example.org', 'hello m2'), 1);
+  assert.equal(count(A, 'bob@example.org', 'hello m2') + count(B, 'alice@example.org', 'hello m2'), 0);
+});
+
+test('BDAT from the client (CHUNKING, RFC 3030) and bad input: clear 5xx, nothing crashes', async () => {
+  const c = await open();
+  const first = 'Subject: m3\r\n\r\nchunk\r\n';
+  c.write(`MAIL FROM:<s@example.net> BODY=8BITMIME\r\nRCPT TO:<bob@example.org>\r\nBDAT ${first.length}\r\n${first}`);
+  assert.deepEqual((await c.replies(3)).map((x) => x.code), [250, 250, 250]);
+  c.write('BDAT 9 LAST\r\nhello m3\n');
+  assert.match((await c.reply()).text, /^250 2\.0\.0 <bob@example\.org>/);
+  assert.equal(count(B, 'bob@example.org', 'hello m3'), 1);
+  assert.equal((await c.cmd('HELO x')).code, 500);
+  assert.equal((await c.cmd('RCPT TO:<bob@example.org>')).code, 503);
+  assert.equal((await c.cmd('FOO')).code, 500);
+  assert.equal((await c.cmd('MAIL FROM:<bad address>')).code, 501);
+  assert.equal((await c.cmd('MAIL FROM:<s@example.net> FOO=1')).code, 555);
+  assert.equal((await c.cmd('MAIL FROM:<s@example.net> SIZE=999999999999')).code, 552);
+  assert.equal((await c.cmd('DATA')).code, 503);
+  assert.equal((await c.cmd('MAIL FROM:<s@example.net>')).code, 250);
+  assert.equal((await c.cmd('RCPT TO:<nowhere@example.org>')).code, 451); // home server without a backend
+  assert.equal((await c.cmd('DATA')).code, 503);
+  c.write(`${'x'.repeat(10_000)}\r\n`);
+  assert.equal((await c.reply()).code, 500);
+  assert.equal((await c.cmd('QUIT')).code, 221);
+  const d = await LmtpTestClient.open({ port: P.port });
+  assert.equal((await d.cmd('MAIL FROM:<s@example.net>')).code, 503); // LHLO first (RFC 2033 §4.1)
+  for (let i = 0; i < 30 && !(await d.closed(1)); i++) d.write('BAD\r\n');
+  assert.ok(await d.closed(), 'too many bad commands close the session');
+});
+
+test('backend killed mid-DATA and a backend that never answers: 451 4.4.2 for their recipients only', async () => {
+  const big = 'x'.repeat(100) + '\n';
+  const r = await send(['dropuser@example.org', 'alice@example.org', 'withdrop@example.org'], `Subject: m4\n\nhello m4\n${big.repeat(200)}`);
+  assert.deepEqual(r.rcpt, [250, 250, 250]);
+  assert.match(r.final[0]!.text, /^451 4\.4\.2 /);
+  assert.match(r.final[1]!.text, /^250 /);
+  assert.match(r.final[2]!.text, /^451 4\.4\.2 <withdrop@example\.org>/);
+  const t0 = Date.now();
+  const h = await send(['hanguser@example.org', 'bob@example.org'], 'Subject: m5\n\nhello m5');
+  assert.match(h.final[0]!.text, /^451 4\.4\.2 /);
+  assert.match(h.final[1]!.text, /^250 /);
+  assert.ok(Date.now() - t0 < 8000, 'the reply timeout bounds the wait');
+  assert.equal(count(B, 'bob@example.org', 'hello m5'), 1);
+});
+
+test('backend B down: its recipients 451 (A unaffected), breaker opens; after B is back the retry delivers exactly once', async () => {
+  await B.proc.stop();
+  const msg = 'Subject: m6\nMessage-ID: <m6@example.net>\n\nhello m6';
+  const r1 = await send(['alice@example.org', 'bob@example.org', 'team@example.org'], msg);
+  assert.deepEqual(r1.rcpt, [250, 250, 250]);
+  assert.match(r1.final[0]!.text, /^250 /);
+  assert.match(r1.final[1]!.text, /^451 4\.4\.1 /);
+  assert.match(r1.final[2]!.text, /^451 4\.4\.1 <team@example\.org>/);
+  assert.equal(count(A, 'alice@example.org', 'hello m6'), 1); // direct + via team: one copy per message on A
+  // Postfix retries what got 451; the second failure opens B's breaker: 451 already at RCPT.
+  const r2 = await send(['bob@example.org', 'team@example.org'], msg);
+  assert.deepEqual(r2.final.map((f) => f.code), [451, 451]);
+  assert.equal(P.set.breaker(SITE_B).state, 'open');
+  const r3 = await send(['bob@example.org'], msg);
+  assert.deepEqual(r3.rcpt, [451]);
+  B = await startBackend(dir, SITE_B, B.port);
+  await new Promise((res) => setTimeout(res, 900)); // the breaker's cool-down
+  const r4 = await send(['bob@example.org', 'team@example.org'], msg);
+  assert.deepEqual(r4.final.map((f) => f.code), [250, 250], JSON.stringify(r4.final));
+  assert.equal(count(B, 'bob@example.org', 'hello m6'), 1); // direct + via team: one copy per message on B
+  assert.equal(count(B, 'dave@example.org', 'hello m6'), 1);
+  assert.equal(count(A, 'alice@example.org', 'hello m6'), 1, 'alice got no second copy from the team retry');
+  assert.equal(P.set.breaker(SITE_B).state, 'closed');
+});
+
+test('a 10 MB message is streamed to both sites without growing memory by its size', async (t) => {
+  const c = await open();
+  c.write('MAIL FROM:<s@example.net> SIZE=10485760\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n');
+  assert.deepEqual((await c.replies(4)).map((x) => x.code), [250, 250, 250, 354]);
+  const line = Buffer.from(`${'y'.repeat(98)}\r\n`);
+  const chunk = Buffer.concat(Array.from({ length: 640 }, () => line)); // 64000 bytes
+  const hdr = Buffer.from('Subject: big\r\n\r\n');
+  // Retained memory, not garbage: collect before each sample.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const used = () => { gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  const base = used();
+  let peak = 0;
+  const sample = setInterval(() => { peak = Math.max(peak, used() - base); }, 50);
+  try {
+    c.write(hdr);
+    for (let i = 0; i < 164; i++) {
+      if (!c.socket.write(chunk)) await new Promise((r) => c.socket.once('drain', r));
+    }
+    c.write('.\r\n');
+    const finals = await c.replies(2);
+    assert.deepEqual(finals.map((f) => f.code), [250, 250], finals.map((f) => f.text).join(''));
+  } finally { clearInterval(sample); c.close(); }
+  const expected = 164 * 64000;
+  for (const [b, u] of [[A, 'alice@example.org'], [B, 'bob@example.org']] as const) {
+    const texts = bodies(mailOf(b, u)).filter((t) => t.includes('Subject: big'));
+    assert.equal(texts.length, 1);
+    const body = texts[0]!.slice(texts[0]!.indexOf('Subject: big') + hdr.length);
+    assert.equal(body.length, expected);
+    assert.equal(sha256(body), sha256(Buffer.concat(Array.from({ length: 164 }, () => chunk)).toString('latin1')));
+  }
+  t.diagnostic(`peak retained memory growth while relaying 10 MB: ${(peak / 1024 / 1024).toFixed(1)} MB`);
+  assert.ok(peak < 8 * 1024 * 1024, `peak memory growth ${peak} bytes`);
+  assert.deepEqual(readdirSync(join(dir, 'proxy-spool')), [], 'the spool file is removed');
+});

@@ -1,0 +1,48 @@
+/**
+ * The login process side: takes the sockets the parent hands over, tells the parent when each closes
+ * (its load count), and exits once it is drained (reload) or, in high-security mode, once its one
+ * connection is over (Dovecot service_count=1), so no process ever serves a second user. A login
+ * process whose parent is gone exits too.
+ */
+import net from 'node:net';
+import type { ChildMessage, ParentMessage } from './messages.js';
+
+export interface LoginProcessOptions {
+  mode: 'high-security' | 'high-performance';
+  onConnection: (sock: net.Socket, implicitTls: boolean) => void;
+  /** Release what the process holds (registry entries, directory connections) before it exits. */
+  shutdown: () => Promise<void>;
+}
+
+export function serveLoginProcess(o: LoginProcessOptions): { ready(): void; readonly connections: number } {
+  if (!process.send) throw new Error('a login process must be started by its parent (child_process.fork)');
+  let load = 0;
+  let draining = false;
+  let exiting = false;
+  const tell = (m: ChildMessage) => { if (process.connected) process.send!(m); };
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    const hard = setTimeout(() => process.exit(code), 5_000);
+    hard.unref();
+    o.shutdown().catch(() => undefined).finally(() => process.exit(code));
+  };
+  const maybeExit = () => { if (draining && load === 0) exit(0); };
+  process.on('message', (m: ParentMessage, handle?: unknown) => {
+    if (m.t === 'drain') { draining = true; maybeExit(); return; }
+    if (m.t !== 'conn') return;
+    if (!(handle instanceof net.Socket)) return;
+    if (draining && o.mode === 'high-security' && load > 0) { handle.destroy(); return; }
+    load++;
+    if (o.mode === 'high-security') draining = true;
+    handle.once('close', () => { load--; tell({ t: 'closed' }); maybeExit(); });
+    handle.on('error', () => { /* close follows */ });
+    o.onConnection(handle, m.implicitTls);
+  });
+  // The parent died or closed the channel: nobody counts our connections any more.
+  process.on('disconnect', () => exit(load === 0 ? 0 : 1));
+  return {
+    ready: () => tell({ t: 'ready' }),
+    get connections() { return load; },
+  };
+}
