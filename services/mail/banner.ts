@@ -32,6 +32,9 @@ export function banner(c: MailConfig, bound: Bound[], tls: TlsMaterial | null, s
   lines.push(`  mail:       ${c.storage.mailRoot}`);
   lines.push(`  users file: ${c.directory.path}`);
   if (tls) lines.push(`  TLS cert:   ${tls.certPath}${tls.selfSigned ? ' (self-signed; give it to clients as CA)' : ''}`);
+  // Postfix-facing UNIX sockets (UCS: virtual_transport = lmtp:unix:..., smtpd_sasl_path = ...).
+  if (c.lmtp.socket) lines.push(`  LMTP:       lmtp:unix:${c.lmtp.socket}`);
+  if (c.sasl.socket) lines.push(`  SASL auth:  ${c.sasl.socket} (Postfix smtpd_sasl_type = dovecot)`);
   const imaps = bound.find((b) => b.name === 'imaps');
   const imap = bound.find((b) => b.name === 'imap');
   if (samplePassword !== null) {

@@ -1,19 +1,16 @@
 #!/usr/bin/env node
 /**
- * The login proxy node (issue 6): config -> directory (auth cache), TLS, session registry, backend pools
- * -> IMAP (and POP3, ManageSieve when configured) proxy listeners + HTTP metrics. Stateless: run any number.
+ * The login proxy node (issue 6): config -> listeners for IMAP (and POP3, ManageSieve when configured)
+ * whose connections run in login processes (login-worker.ts: directory, TLS, session registry, backend
+ * pools; high-security or high-performance mode, docs/login-modes.md) + HTTP metrics. Stateless: run any number.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../libs/config/src/load.js';
-import { loadTls, secureContext } from '../../libs/tls/src/index.js';
+import { loadTls } from '../../libs/tls/src/index.js';
 import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src/index.js';
-import { ImapProxy, Pop3Proxy, SieveProxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
-import { openDirectory } from '../mail/directory.js';
-import { createSaslAuthenticator } from '../mail/sasl.js';
 import { onShutdown } from '../mail/shutdown.js';
-import { openRegistry } from './registry.js';
-import { createPool } from './pools.js';
-import { startLmtpProxy } from '../../libs/lmtp-proxy/src/start.js';
+import { LoginServices, limitWarnings } from './login-services.js';
+import { loginMetrics } from './login-metrics.js';
 
 const USAGE = 'usage: mailproxy [--config FILE]   run a login proxy node (config section `proxy`, docs/configuration.md)\n';
 
@@ -38,60 +35,35 @@ async function main(): Promise<number | null> {
   }
   const logger = createLogger({ level: c.log.level, pretty: c.log.pretty, base: { pid: process.pid, node: c.node.hostname, service: 'proxy' } });
   process.on('uncaughtException', (e) => { logger.fatal({ err: e }, 'uncaught exception: exiting'); process.exit(1); });
+  for (const w of limitWarnings(c)) logger.warn({ config: config ?? 'embedded defaults' }, `config: Warning: ${w}`);
   const metrics = createMetrics();
-  const dirs = await openDirectory(c, logger, metrics.registry);
-  const tls = await loadTls({ ...c.tls, hostnames: ['localhost', '127.0.0.1', '::1', c.node.hostname] });
-  const registry = await openRegistry(c, logger);
-  const base: Omit<ProxyDeps, 'pool' | 'maxUserIp' | 'allowPlaintextAuth'> = {
-    sasl: createSaslAuthenticator(c, dirs.directory), registry, logger, metrics: metrics.registry,
-    tls: secureContext(tls), hostname: c.node.hostname, master: { user: c.proxy.masterUser!, password: c.proxy.masterPassword! },
-  };
-  const bound: Array<{ name: string; port: number }> = [];
-  const closers: Array<[string, () => Promise<void>]> = [];
-  const imap = new ImapProxy({
-    ...base, pool: createPool(c, 'imap', c.proxy.backends, logger, metrics.registry),
-    maxUserIp: c.imap.maxUserIpConnections, allowPlaintextAuth: c.imap.allowPlaintextAuth,
-  }, { maxMessageSize: c.imap.maxMessageSize });
-  closers.push(['imap', () => imap.close()]);
-  if (c.proxy.imapPort !== null) bound.push({ name: 'imap', port: await imap.listen({ host: c.proxy.host, port: c.proxy.imapPort, implicitTls: false }) });
-  if (c.proxy.imapTlsPort !== null) bound.push({ name: 'imaps', port: await imap.listen({ host: c.proxy.host, port: c.proxy.imapTlsPort, implicitTls: true }) });
-  if (c.proxy.pop3Port !== null || c.proxy.pop3TlsPort !== null) {
-    const pop3 = new Pop3Proxy({
-      ...base, pool: createPool(c, 'pop3', c.proxy.pop3Backends, logger, metrics.registry),
-      maxUserIp: c.pop3.maxUserIpConnections, allowPlaintextAuth: c.pop3.allowPlaintextAuth,
-    });
-    closers.push(['pop3', () => pop3.close()]);
-    if (c.proxy.pop3Port !== null) bound.push({ name: 'pop3', port: await pop3.listen({ host: c.proxy.host, port: c.proxy.pop3Port, implicitTls: false }) });
-    if (c.proxy.pop3TlsPort !== null) bound.push({ name: 'pop3s', port: await pop3.listen({ host: c.proxy.host, port: c.proxy.pop3TlsPort, implicitTls: true }) });
-  }
-  if (c.proxy.sievePort !== null) {
-    const sieve = new SieveProxy({
-      ...base, pool: createPool(c, 'sieve', c.proxy.sieveBackends, logger, metrics.registry),
-      maxUserIp: c.imap.maxUserIpConnections, allowPlaintextAuth: c.managesieve.allowPlaintextAuth,
-    }, 'UCS mail node ManageSieve');
-    closers.push(['managesieve', () => sieve.close()]);
-    bound.push({ name: 'managesieve', port: await sieve.listen({ host: c.proxy.host, port: c.proxy.sievePort, implicitTls: false }) });
-  }
-  if (c.proxy.lmtpPort !== null || c.proxy.lmtpSocket !== false) {
-    // LMTP proxy (libs/lmtp-proxy): recipients split by home server, replies merged in RCPT order.
-    const lmtp = await startLmtpProxy(c, dirs.directory, logger, metrics.registry);
-    closers.unshift(['lmtp', () => lmtp.close()]);
-    bound.push(...lmtp.bound);
-  }
+  // Generate the self-signed pair once here, so login processes only read it.
+  await loadTls({ ...c.tls, hostnames: ['localhost', '127.0.0.1', '::1', c.node.hostname] });
+  // Pre-login protocol, TLS, authentication and proxying run in login processes (docs/login-modes.md).
+  const login = new LoginServices(config, logger);
+  loginMetrics(metrics.registry, login);
+  const bound = await login.start(c);
   for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
   let ready = false;
   const http = c.http.port === null ? null : await startHttp({ host: c.http.host, port: c.http.port, registry: metrics.registry, checks: { listeners: () => ready } });
-  onShutdown(logger, () => [...closers, ['registry', () => registry.close()], ['http', async () => http?.close()], ['directory', () => dirs.close()]], 30_000, () => { ready = false; });
-  // SIGHUP (logrotate, `mailctl reload`): re-read the users file; listeners, backends and TLS need a restart.
+  onShutdown(logger, () => [['login services', () => login.close()], ['http', async () => http?.close()]], 30_000, () => { ready = false; });
+  // SIGHUP (`mailctl reload`): new mode and limits for new connections; established ones stay with their
+  // login processes, which exit when their connections end. Listeners and ports change on restart.
   process.on('SIGHUP', () => {
-    dirs.directory.reload().then(() => logger.info('reload: directory re-read; proxy listeners and backends change on restart'),
-      (e: unknown) => logger.error({ err: e }, 'reload failed'));
+    const next = loadConfig(config, process.env);
+    if (!next.config || next.errors.length > 0) {
+      logger.error({ errors: next.errors }, 'reload: configuration has errors; keeping the running one');
+      return;
+    }
+    for (const w of limitWarnings(next.config)) logger.warn({ config: config ?? 'embedded defaults' }, `config: Warning: ${w}`);
+    login.reload(next.config);
+    logger.info({ loginMode: next.config.proxy.loginMode }, 'reload: new login processes use the new configuration; established sessions are kept');
   });
   ready = true;
   const lines = bound.map((b) => `listening ${b.name} ${c.proxy.host}:${b.port}`);
   if (http) lines.push(`listening http ${c.http.host}:${http.port}`);
-  process.stdout.write(`${lines.join('\n')}\n\nproxy node ${c.node.hostname} ready (config: ${config ?? 'embedded defaults'}; backends: ${Object.keys(c.proxy.backends).join(', ')})\n`);
-  logger.info({ listeners: bound, backends: c.proxy.backends }, 'proxy started');
+  process.stdout.write(`${lines.join('\n')}\n\nproxy node ${c.node.hostname} ready (config: ${config ?? 'embedded defaults'}; login mode: ${c.proxy.loginMode}; backends: ${Object.keys(c.proxy.backends).join(', ')})\n`);
+  logger.info({ listeners: bound, backends: c.proxy.backends, loginMode: c.proxy.loginMode, login: login.stats() }, 'proxy started');
   return null;
 }
 

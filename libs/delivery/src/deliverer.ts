@@ -213,8 +213,9 @@ export class Deliverer {
       }
     }
     const body = concat([trace], src, edits);
-    // Flagged deliveries go to cur/ with their flags, as Dovecot's maildir save does.
-    await account.append(target, body, { delivery: flags.length === 0, flags, sizeHint: edits ? undefined : trace.length + src.size });
+    // Flagged deliveries go to cur/ with their flags, as Dovecot's maildir save does. Unflagged ones
+    // go to new/ without a UID (lazyUid): the next reader assigns it, LMTP never reports one.
+    await account.append(target, body, { delivery: flags.length === 0, lazyUid: true, flags, sizeHint: edits ? undefined : trace.length + src.size });
   }
 
   /** Runs sieve_before, then the user's script unless the first one settled the message. */

@@ -2,7 +2,7 @@
  * One user's mail home: `<home>/Maildir` in Maildir++ layout (INBOX at the root, `A/B` at `.A.B`).
  * Mailbox management (list/create/delete/rename/subscribe), STATUS, APPEND and copy/move.
  */
-import { open, readdir, rename, rm, stat, copyFile } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, copyFile, utimes } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import type {
 import type { MessageStructure } from '../../mime/src/types.js';
 import { newStructureParser } from './parser.js';
 import { CrlfNormalizer } from './crlf.js';
-import { FolderState, KEYWORDS, makeFolderDirs, type ImportItem } from './folder.js';
+import { FolderState, fsyncDir, KEYWORDS, makeFolderDirs, type ImportItem } from './folder.js';
 import { isValidKeyword } from './keywords.js';
 import { canonicalSystemFlag, parseFilename, baseOf } from './maildir-filename.js';
 import { MaildirMailbox, type MailboxOwner } from './mailbox.js';
@@ -21,7 +21,7 @@ import { canonicalName, dirForName, nameForDir, parentsOf } from './names.js';
 import { MaildirQuota } from './quota.js';
 import { canonicalSpecialUse, readSpecialUse, writeSpecialUse } from './special-use.js';
 import { Subscriptions } from './subscriptions.js';
-import { tmpName } from './unique.js';
+import { tmpName, uniqueBase } from './unique.js';
 
 /** What an account needs from the store: the shared per-folder states of this process. */
 export interface FolderRegistry {
@@ -267,6 +267,7 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
   async append(name: string, message: Readable, opts: AppendOptions = {}): Promise<AppendResult> {
     const c = canonicalName(name);
     const flags = cleanFlags(opts.flags);
+    if (opts.delivery && opts.lazyUid && flags.length === 0) return this.deliverToNew(c, message, opts);
     const s = await this.acquire(c);
     try {
       if (opts.sizeHint !== undefined) await this.quotaFile.check(opts.sizeHint, 1);
@@ -309,6 +310,59 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
     } finally {
       await this.reg.release(s);
     }
+  }
+
+  /**
+   * A delivery as Dovecot's LMTP does it into Maildir: write tmp/<name>, fsync, rename into
+   * new/<name>, fsync new/, add to maildirsize. No folder state, no dovecot-uidlist lock, no UID:
+   * the next reader (sync of any process) finds the file in new/ and assigns its UID under the
+   * uidlist lock, as it does for a delivery by another process. The structure cache is filled
+   * lazily by the first FETCH. Durable before return: file data + rename + directory fsync.
+   */
+  private async deliverToNew(c: string, message: Readable, opts: AppendOptions): Promise<AppendResult> {
+    if (opts.sizeHint !== undefined) await this.quotaFile.check(opts.sizeHint, 1);
+    const dir = this.dirOf(c);
+    const tmp = join(dir, 'tmp', tmpName(this.reg.hostname));
+    let fh;
+    try {
+      fh = await open(tmp, 'wx', 0o600);
+    } catch (e) {
+      message.resume();
+      if (errno(e) === 'ENOENT') throw new MailError('NOTFOUND', 'Mailbox does not exist');
+      throw e;
+    }
+    let size = 0;
+    try {
+      const norm = new CrlfNormalizer();
+      for await (const chunk of message) {
+        const data = norm.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+        let off = 0;
+        while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+        size += data.length;
+      }
+      if (this.reg.fsync) await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await fh.close();
+    try {
+      await this.quotaFile.check(size, 1);
+      if (opts.internalDate !== undefined) await utimes(tmp, opts.internalDate / 1000, opts.internalDate / 1000);
+      try {
+        await rename(tmp, join(dir, 'new', uniqueBase(this.reg.hostname, size, size)));
+      } catch (e) {
+        if (errno(e) === 'ENOENT') throw new MailError('NOTFOUND', 'Mailbox does not exist');
+        throw e;
+      }
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    if (this.reg.fsync) await fsyncDir(join(dir, 'new'));
+    await this.quotaFile.add(size, 1);
+    return { uidValidity: 0, uid: 0, size };
   }
 
   async copyMove(src: FolderState, uids: readonly number[], dest: string, move: boolean): Promise<CopyResult> {

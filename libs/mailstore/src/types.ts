@@ -73,6 +73,11 @@ export interface AppendOptions {
   readonly sizeHint?: number;
   /** Delivery (LMTP / deliver command): store in new/ as a \Recent message rather than cur/. */
   readonly delivery?: boolean;
+  /**
+   * With `delivery` and no flags: the caller needs no UID (LMTP), so the store may leave assigning
+   * it to the next reader, as Dovecot's maildir delivery does; the result's uid is then 0.
+   */
+  readonly lazyUid?: boolean;
 }
 
 export interface AppendResult {
