@@ -102,7 +102,12 @@ test('a broken chart or bad values fail lint/template with a clear message', () 
     assert.notEqual(r.status, 0, `--set ${set} rendered`);
     assert.match(r.stderr, want);
   };
-  bad('backends.sites[0].name=Site_A', /must be a DNS label/);
+  // values.schema.json: misspelt keys and wrong types stop the render, each named.
+  bad('backends.sites[0].name=Site_A', /backends\.sites\.0\.name: Does not match pattern/);
+  bad('proxy.replica=3', /proxy: Additional property replica is not allowed/);
+  bad('ports.imap=abc', /ports\.imap: Invalid type/);
+  bad('loadtest.workers=0', /loadtest\.workers/);
+  // The templates' own checks (what a schema cannot say).
   bad('backends.sites[0].name=a,backends.sites[1].name=b,backends.sites[0].homeServer=x.example.org,backends.sites[1].homeServer=x.example.org', /used twice/);
   bad('secrets.masterUser=a__b', /secrets.masterUser/);
   bad('loadtest.enabled=true,loadtest.workers=3', /needs Redis/);
@@ -327,7 +332,7 @@ test('NOTES.txt renders and names every home server and the proxy services', () 
   const r = helm(['template', 'r', scratch, '--namespace', NS, '-f', MULTISITE, '--show-only', 'templates/zz-notes.yaml']);
   assert.equal(r.status, 0, r.stderr);
   const text = (parseYaml(r.stdout) as { notes: string }).notes;
-  for (const s of ['mail-berlin.example.org', 'mail-hamburg.example.org', 'r-mailstack-proxy', 'r-mailstack-proxy-internal', 'nightly-1']) {
+  for (const s of ['mail-berlin.example.org', 'mail-hamburg.example.org', 'r-mailstack-proxy', 'r-mailstack-proxy-internal', 'nightly-1', 'exec r-mailstack-berlin-0 -- mailctl who']) {
     assert.ok(text.includes(s), `NOTES lacks ${s}`);
   }
 });

@@ -1,18 +1,19 @@
 /**
- * The chart's pods, run for real on loopback: a backend and a proxy started exactly as their rendered
- * pod specs say (command, ConfigMap, environment from the Secret, mounted TLS/users/admin-key files),
- * with the pod paths moved into a temp dir and cluster DNS emulated (the backend's pod DNS name ->
- * 127.0.0.1). Both must become ready on /healthz/ready, and a user homed on the site must log in
- * through the proxy over TLS (verified against the chart's certificate) and land its mail in the
- * backend's mail root, which proves the master login, the home server routing and the secrets fit.
- * Then the load-test Job's two indexed pods run with their rendered arguments against the proxy,
- * coordinated through the real Redis, and must merge one passing result.
+ * The chart's pods, run for real on loopback: two site backends and a proxy started exactly as their
+ * rendered pod specs say (command, ConfigMap, environment from the Secret, mounted TLS/users/admin-key
+ * files), with the pod paths moved into temp dirs and cluster DNS emulated (each backend pod's DNS
+ * name -> 127.0.0.1 with that pod's ports). All must turn ready on /healthz/ready; a user homed on
+ * each site logs in through the proxy over TLS (verified against the chart's certificate) and its
+ * mail lands on its own site's volume only; an LMTP delivery to the proxy for both users is split
+ * by home server; mailctl works with the pod's admin key; the load-test Job's two indexed pods run
+ * with their rendered arguments against the proxy, coordinated through the real Redis, and merge one
+ * passing result; every process exits 0 on SIGTERM.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +24,11 @@ import { Redis } from 'ioredis';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'helm/mailstack');
 const HELM = join(ROOT, '.tools/helm/helm');
-const HOME = 'mail-a.example.org';
-const USER = { name: 'alice@example.org', password: 'alicepw' };
+// Two sites, a user homed on each; the load-test users alternate between them.
+const SITES = [
+  { name: 'site-a', home: 'mail-a.example.org', user: { name: 'alice@example.org', local: 'alice', password: 'alicepw' } },
+  { name: 'site-b', home: 'mail-b.example.org', user: { name: 'bob@example.org', local: 'bob', password: 'bobpw' } },
+] as const;
 const RUN = `chart-pods-${process.pid}`;
 
 type Obj = Record<string, any>;
@@ -68,12 +72,12 @@ async function render(release: string): Promise<{ docs: Obj[]; ports: Record<str
   const values = {
     ports,
     podNetworks: ['127.0.0.0/8'],
-    backends: { sites: [{ name: 'site-a', homeServer: HOME }] },
+    backends: { sites: SITES.map((x) => ({ name: x.name, homeServer: x.home })) },
     users: {
       domains: ['example.org'],
       users: {
-        [USER.name]: { password: `{PLAIN}${USER.password}`, homeServer: HOME },
-        ...Object.fromEntries([1, 2, 3, 4].map((i) => [`load${i}@example.org`, { password: '{PLAIN}loadpw', homeServer: HOME }])),
+        ...Object.fromEntries(SITES.map((x) => [x.user.name, { password: `{PLAIN}${x.user.password}`, homeServer: x.home }])),
+        ...Object.fromEntries([1, 2, 3, 4].map((i) => [`load${i}@example.org`, { password: '{PLAIN}loadpw', homeServer: SITES[i % 2]!.home }])),
       },
     },
     config: { log: { level: 'warn' }, storage: { fsync: false } },
@@ -157,56 +161,110 @@ async function ready(p: { child: ChildProcess; log: () => string }, port: number
   }
 }
 
+/** One LMTP transaction (RFC 2033), pipelined line by line; returns every reply line. */
+async function lmtp(port: number, rcpts: string[], message: string): Promise<string[]> {
+  const sock = connect({ host: '127.0.0.1', port });
+  sock.setEncoding('utf8');
+  let buf = '';
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  sock.on('data', (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\r\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 2); }
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = new Promise<void>((r) => sock.on('close', () => { for (const w of waiters.splice(0)) w(); r(); }));
+  sock.on('error', () => undefined);
+  let seen = 0;
+  const reply = async (): Promise<string> => {
+    // A reply ends with a line whose code is followed by a space (RFC 5321 §4.2.1).
+    for (;;) {
+      while (seen < lines.length) { const l = lines[seen++]!; if (/^\d{3} /.test(l)) return l; }
+      if (sock.destroyed) throw new Error(`LMTP connection closed; got ${lines.join(' | ')}`);
+      await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 200); });
+    }
+  };
+  const out: string[] = [];
+  const send = async (line: string) => { sock.write(`${line}\r\n`); out.push(await reply()); };
+  out.push(await reply()); // greeting
+  await send('LHLO chart-test.example.org');
+  await send('MAIL FROM:<sender@example.net>');
+  for (const r of rcpts) await send(`RCPT TO:<${r}>`);
+  await send('DATA');
+  sock.write(`${message.replace(/\r?\n/g, '\r\n')}\r\n.\r\n`);
+  for (const _ of rcpts) out.push(await reply()); // one reply per recipient after the data (RFC 2033 §4.2)
+  sock.write('QUIT\r\n');
+  sock.end();
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+  return out;
+}
+
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   // Tolerates files that vanish while we walk (index temp files being renamed).
   return readdirSync(dir).flatMap((n) => { const p = join(dir, n); const st = statSync(p, { throwIfNoEntry: false }); return !st ? [] : st.isDirectory() ? filesUnder(p) : [p]; });
 }
 
-test('a backend, a proxy and the load-test Job started from the rendered pods serve users homed on the site', { timeout: 90_000 }, async () => {
-  // Two renders of one release, each with its own container ports; both pods use the first render's
-  // Secrets, as one release has one Secret (generated values differ between renders).
-  const b = await render('r'); // the backend pod
+test('two backends, a proxy and the load-test Job started from the rendered pods serve users homed on each site', { timeout: 100_000 }, async () => {
+  // One render per pod, each with its own container ports (pods have their own IPs; here they share
+  // 127.0.0.1); every pod uses the first render's Secrets, as one release has one Secret.
+  const r = [await render('r'), await render('r')]; // the backend pods of site-a and site-b
   const p = await render('r'); // the proxy pod
-  const backendDir = join(work, 'backend');
-  const backendPod = materialize(b.docs, find(b.docs, 'StatefulSet', 'r-mailstack-site-a'), backendDir);
-  const backend = start('backend', backendPod);
-  // Cluster DNS and pod IPs, emulated: the proxy reaches the backend pod's DNS name at 127.0.0.1 on the backend's ports.
+  const secrets = r[0]!.docs;
+  const backends = SITES.map((site, i) => {
+    const dir = join(work, site.name);
+    const pod = materialize(r[i]!.docs, find(r[i]!.docs, 'StatefulSet', `r-mailstack-${site.name}`), dir, () => {}, secrets);
+    return { site, dir, pod, ports: r[i]!.ports, proc: start(site.name, pod) };
+  });
+  const [a] = backends;
+  // Cluster DNS and pod IPs, emulated: each backend pod's DNS name is 127.0.0.1 with that pod's ports.
   const proxy = start('proxy', materialize(p.docs, find(p.docs, 'Deployment', 'r-mailstack-proxy'), join(work, 'proxy'), (cfg) => {
-    for (const [map, port] of [['backends', b.ports.imap], ['pop3Backends', b.ports.pop3], ['sieveBackends', b.ports.sieve], ['lmtpBackends', b.ports.lmtp]] as const) {
-      for (const k of Object.keys(cfg.proxy[map])) {
-        assert.match(cfg.proxy[map][k], /^r-mailstack-site-a-0\.r-mailstack-backend\.mail\.svc\.cluster\.local:\d+$/);
-        cfg.proxy[map][k] = `127.0.0.1:${port}`;
+    for (const [map, proto] of [['backends', 'imap'], ['pop3Backends', 'pop3'], ['sieveBackends', 'sieve'], ['lmtpBackends', 'lmtp']] as const) {
+      assert.equal(Object.keys(cfg.proxy[map]).length, SITES.length);
+      for (const [home, addr] of Object.entries(cfg.proxy[map] as Record<string, string>)) {
+        const m = /^r-mailstack-(site-[ab])-0\.r-mailstack-backend\.mail\.svc\.cluster\.local:\d+$/.exec(addr);
+        assert.ok(m, `${map}[${home}] = ${addr}`);
+        const b = backends.find((x) => x.site.name === m[1])!;
+        assert.equal(home, b.site.home, `${map}: ${home} routes to ${m[1]}`);
+        cfg.proxy[map][home] = `127.0.0.1:${b.ports[proto]}`;
       }
     }
-  }, b.docs));
-  await ready(backend, b.ports.http!);
+  }, secrets));
+  for (const b of backends) await ready(b.proc, b.ports.http!);
   await ready(proxy, p.ports.http!);
+  const logs = () => [proxy, ...backends.map((b) => b.proc)].map((x) => x.log()).join('\n');
 
-  const ca = Buffer.from(find(b.docs, 'Secret', 'r-mailstack-tls').data['tls.crt'], 'base64');
-  const client = new ImapFlow({
-    host: '127.0.0.1', port: p.ports.imaps!, secure: true, tls: { ca: [ca], servername: 'mail.example.org' },
-    auth: { user: USER.name, pass: USER.password }, logger: false,
-  });
-  const marker = `chart-pods-${Date.now()}`;
-  try {
-    await client.connect();
-    await client.append('INBOX', `From: t@example.org\r\nTo: ${USER.name}\r\nSubject: ${marker}\r\n\r\nhello through the chart\r\n`);
-    const box = await client.mailboxOpen('INBOX');
-    assert.equal(box.exists, 1);
-  } catch (e) {
-    assert.fail(`IMAP through the proxy failed: ${(e as Error).message}\n${proxy.log()}\n${backend.log()}`);
-  } finally {
-    await client.logout().catch(() => undefined);
+  const ca = Buffer.from(find(secrets, 'Secret', 'r-mailstack-tls').data['tls.crt'], 'base64');
+  const marker = (site: string) => `chart-pods-${process.pid}-${site}`;
+  for (const { site } of backends) {
+    const client = new ImapFlow({
+      host: '127.0.0.1', port: p.ports.imaps!, secure: true, tls: { ca: [ca], servername: 'mail.example.org' },
+      auth: { user: site.user.name, pass: site.user.password }, logger: false,
+    });
+    try {
+      await client.connect();
+      await client.append('INBOX', `From: t@example.org\r\nTo: ${site.user.name}\r\nSubject: ${marker(site.name)}\r\n\r\nhello through the chart\r\n`);
+      const box = await client.mailboxOpen('INBOX');
+      assert.equal(box.exists, 1);
+    } catch (e) {
+      assert.fail(`IMAP through the proxy for ${site.user.name} failed: ${(e as Error).message}\n${logs()}`);
+    } finally {
+      await client.logout().catch(() => undefined);
+    }
   }
+  // Postfix's way in: LMTP to the proxy (the internal Service's port 24), split by home server.
+  const lmtpMarker = `chart-pods-lmtp-${process.pid}`;
+  const replies = await lmtp(p.ports.lmtp!, SITES.map((x) => x.user.name), `From: s@example.net\nSubject: ${lmtpMarker}\n\nto both sites\n`);
+  assert.deepEqual(replies.slice(-SITES.length).map((l) => l.slice(0, 3)), SITES.map(() => '250'), `LMTP through the proxy: ${replies.join(' | ')}\n${logs()}`);
   // mailctl in the pod (kubectl exec ... mailctl) reaches the admin API with the key the chart gave the pod.
   const ctl = spawnSync(process.execPath, [join(ROOT, 'dist/services/mailctl/main.js'), 'who'], {
     encoding: 'utf8', timeout: 20_000,
-    env: { PATH: process.env.PATH, MAILCTL_API_KEY: backendPod.env.MAILCTL_API_KEY, MAILCTL_URL: `http://127.0.0.1:${b.ports.admin}` },
+    env: { PATH: process.env.PATH, MAILCTL_API_KEY: a!.pod.env.MAILCTL_API_KEY, MAILCTL_URL: `http://127.0.0.1:${a!.ports.admin}` },
   });
   assert.equal(ctl.status, 0, `mailctl who: ${ctl.stdout}${ctl.stderr}`);
   const bad = spawnSync(process.execPath, [join(ROOT, 'dist/services/mailctl/main.js'), 'who'], {
-    encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH, MAILCTL_API_KEY: 'wrong', MAILCTL_URL: `http://127.0.0.1:${b.ports.admin}` },
+    encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH, MAILCTL_API_KEY: 'wrong', MAILCTL_URL: `http://127.0.0.1:${a!.ports.admin}` },
   });
   assert.notEqual(bad.status, 0, 'a wrong admin key is refused');
   // The load-test Job: its indexed pods, run as rendered (the Service address emulated as 127.0.0.1 and
@@ -239,23 +297,32 @@ test('a backend, a proxy and the load-test Job started from the rendered pods se
     child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('exit', (code) => resolve({ code, out }));
   }));
-  for (const w of await Promise.all(workers)) assert.equal(w.code, 0, `loadtest worker: ${w.out.slice(-3000)}\n${proxy.log()}`);
+  for (const w of await Promise.all(workers)) assert.equal(w.code, 0, `loadtest worker: ${w.out.slice(-3000)}\n${logs()}`);
   const merged = JSON.parse(readFileSync(join(results, `${RUN}.json`), 'utf8'));
   assert.equal(merged.workers, 2, 'one result merged from both workers');
   for (const k of ['lost', 'duplicated', 'corrupted', 'protocolErrors']) assert.equal(merged[k], 0, k);
   assert.equal(merged.passed, true);
   assert.ok(merged.totals.ops > 0, 'the generators drove the proxy');
-  // Both stop cleanly on SIGTERM (as the kubelet stops a pod).
-  for (const c of [proxy.child, backend.child]) c.kill('SIGTERM');
-  for (const c of [proxy.child, backend.child]) {
-    if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
+  // All stop cleanly on SIGTERM (as the kubelet stops a pod).
+  const all = [proxy.child, ...backends.map((b) => b.proc.child)];
+  for (const c of all) c.kill('SIGTERM');
+  for (const c of all) {
+    if (c.exitCode === null) await new Promise((res) => c.once('exit', res));
     assert.equal(c.exitCode, 0, 'clean exit on SIGTERM');
   }
-  // The message is on the backend's volume (its PVC), under the user's mail home.
+  // Each user's message is on its own site's volume (PVC), and only there.
   // (Maildir++: a message file in cur/ or new/; the index may hold a copy of the header too.)
-  const stored = filesUnder(join(backendDir, 'var/lib/mailnode/mail/example.org/alice'))
-    .filter((f) => /\/(cur|new)\/[^/]+$/.test(f) && readFileSync(f, 'utf8').includes(marker));
-  assert.equal(stored.length, 1, `message not found in the backend's Maildir\n${backend.log()}`);
+  const holding = (dir: string, m: string) => filesUnder(join(dir, 'var/lib/mailnode/mail'))
+    .filter((f) => /\/(cur|new)\/[^/]+$/.test(f) && readFileSync(f, 'utf8').includes(m));
+  for (const b of backends) {
+    const mine = holding(b.dir, marker(b.site.name));
+    assert.equal(mine.length, 1, `${b.site.user.name}'s message is not on ${b.site.name}\n${logs()}`);
+    assert.ok(mine[0]!.includes(`/example.org/${b.site.user.local}/`), mine[0]);
+    for (const other of backends.filter((o) => o !== b)) assert.equal(holding(other.dir, marker(b.site.name)).length, 0, `${b.site.user.name}'s message also on ${other.site.name}`);
+    const delivered = holding(b.dir, lmtpMarker);
+    assert.equal(delivered.length, 1, `the LMTP copy for ${b.site.user.name} is not on ${b.site.name}`);
+    assert.ok(delivered[0]!.includes(`/example.org/${b.site.user.local}/`), delivered[0]);
+  }
   // And nothing on the proxy's (stateless) disk.
   assert.equal(filesUnder(join(work, 'proxy/var/lib/mailnode/mail')).length, 0);
 });

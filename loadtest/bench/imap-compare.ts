@@ -122,6 +122,7 @@ function samples(name: ServerName, r: RunResult): Sample[] {
     add(`${label}: commands/s`, 'ops', m.commandsPerSec);
     add(`${label}: p50`, 'ms', m.p50Ms);
     add(`${label}: p99`, 'ms', m.p99Ms);
+    add(`${label}: server CPU per 1000 cmd`, 'ms', m.serverCpuMsPerKCmd);
     add(`${label}: errors`, 'count', m.errors);
   }
   if (r.idle) {

@@ -3,6 +3,7 @@
  * Times are client-side (write to tagged reply, hrtime), so both servers are measured alike.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
 import { ImapClient, type ImapResponse } from '../lib/imap-client.js';
 import { memoryOf } from '../lib/dovecot.js';
 import type { BenchServer } from './imap-servers.js';
@@ -75,7 +76,27 @@ export async function largeFolder(server: BenchServer, user: string, password: s
   };
 }
 
+/**
+ * CPU time (ms) used so far by a server's processes: utime+stime of each live process plus
+ * cutime+cstime (reaped children: Dovecot's exited per-connection processes). Less sensitive to a
+ * busy machine than wall-clock throughput.
+ */
+export function serverCpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      // Fields after the name start at 3 (state); utime is 14, so index 11; then stime, cutime, cstime.
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch { /* exited */ }
+  }
+  return ticks * 10; // USER_HZ = 100 on Linux
+}
+
 export interface MixedResult {
+  /** Server CPU per 1,000 commands, ms (all of the server's processes). */
+  serverCpuMsPerKCmd: number;
   clients: number;
   seconds: number;
   commands: number;
@@ -136,6 +157,7 @@ export async function mixed(server: BenchServer, users: string[], password: stri
     return l ? Number(l.split(' ')[0]) : mailboxSize;
   };
   const t0 = Date.now();
+  const cpu0 = serverCpuMs(server.pids());
   await Promise.all(Array.from({ length: clients }, async (_, i) => {
     const user = users[i % users.length]!;
     if (loggedIn) {
@@ -167,6 +189,7 @@ export async function mixed(server: BenchServer, users: string[], password: stri
     }
   }));
   const secs = (Date.now() - t0) / 1000;
+  const cpuMs = serverCpuMs(server.pids()) - cpu0;
   const all: number[] = [];
   const perCommand: MixedResult['perCommand'] = {};
   for (const [k, a] of lat) {
@@ -175,7 +198,7 @@ export async function mixed(server: BenchServer, users: string[], password: stri
     for (const v of a) all.push(v);
   }
   all.sort((x, y) => x - y);
-  return { clients, seconds: secs, commands, sessions: loggedIn ? clients : sessions, errors, commandsPerSec: commands / secs, p50Ms: pct(all, 50), p99Ms: pct(all, 99), perCommand };
+  return { serverCpuMsPerKCmd: commands ? (cpuMs / commands) * 1000 : 0, clients, seconds: secs, commands, sessions: loggedIn ? clients : sessions, errors, commandsPerSec: commands / secs, p50Ms: pct(all, 50), p99Ms: pct(all, 99), perCommand };
 }
 
 export interface IdleMemoryResult {

@@ -32,6 +32,8 @@ export interface DovecotOptions {
   lmtpPort?: number;
   /** LMTP runs Pigeonhole (dovecot-sieve): the user's ~/.dovecot.sieve, as UCS sets it up. */
   lmtpSieve?: boolean;
+  /** Appended verbatim to dovecot.conf (e.g. a namespace block with separator = /). */
+  extraConfig?: string;
 }
 
 export interface DovecotInstance {
@@ -137,7 +139,7 @@ plugin {
     port = 0
   }
 }
-`;
+${o.extraConfig ?? ''}`;
 }
 
 export async function startDovecot(o: DovecotOptions): Promise<DovecotInstance> {

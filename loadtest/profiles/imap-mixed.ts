@@ -103,9 +103,18 @@ async function exec(ctx: RunContext, s: SessionState, state: string, parts: stri
   for (const u of r.untagged) if (/^BYE\b/i.test(u) && state !== 'LOGOUT') ctx.stats.protocolError(`${state}: unexpected BYE: ${u.slice(0, 120)}`);
   const ok = r.status === 'OK' || (okIfNo && r.status === 'NO');
   ctx.stats.record(state, r.ms, ok);
-  if (r.status === 'BAD') ctx.stats.protocolError(`${state} ${s.user}: BAD ${r.text.slice(0, 160)}`);
+  if (r.status === 'BAD') ctx.stats.protocolError(`${state} ${s.user}: BAD ${r.text.slice(0, 160)} (sent: ${(typeof parts === 'string' ? parts : String(parts[0])).slice(0, 80)}; client view: ${s.msgs} messages)`);
   else if (!ok) ctx.stats.failure(`${state} ${s.user}: ${r.status} ${r.text.slice(0, 160)}`);
   return r;
+}
+
+/**
+ * A command outside the mix (CREATE after TRYCREATE): not counted, but its untagged EXPUNGE /
+ * EXISTS still move the sequence numbers (RFC 3501 §7.4.1 lets any command carry them).
+ */
+async function aside(s: SessionState, cmd: string): Promise<void> {
+  const r = await s.c.command(cmd);
+  s.msgs = applyMailboxUpdates(r.untagged, s.msgs);
 }
 
 async function runState(ctx: RunContext, s: SessionState, state: MixState): Promise<boolean> {
@@ -118,7 +127,7 @@ async function runState(ctx: RunContext, s: SessionState, state: MixState): Prom
       if (s.selected) break;
       let r = await exec(ctx, s, state, `SELECT ${quote(box)}`);
       if (r.status === 'NO' && box.toUpperCase() !== 'INBOX') {
-        await s.c.command(`CREATE ${quote(box)}`);
+        await aside(s, `CREATE ${quote(box)}`);
         r = await exec(ctx, s, state, `SELECT ${quote(box)}`);
       }
       if (r.status === 'OK') {
@@ -151,7 +160,7 @@ async function runState(ctx: RunContext, s: SessionState, state: MixState): Prom
       const a = 1 + Math.floor(rand() * s.msgs);
       const b = a + Math.min(Math.floor(rand() * (s.msgs - a + 1)), 5);
       const r = await exec(ctx, s, state, `COPY ${a}:${Math.min(b, s.msgs)} ${quote(opts.copybox!)}`, true);
-      if (r.status === 'NO' && /TRYCREATE/i.test(r.text)) await s.c.command(`CREATE ${quote(opts.copybox!)}`);
+      if (r.status === 'NO' && /TRYCREATE/i.test(r.text)) await aside(s, `CREATE ${quote(opts.copybox!)}`);
       break;
     }
     case 'MOVE': {
@@ -164,7 +173,7 @@ async function runState(ctx: RunContext, s: SessionState, state: MixState): Prom
       try {
         r = await exec(ctx, s, state, `UID MOVE ${ids.map((x) => x.uid).join(',')} ${quote(opts.copybox!)}`);
       } catch (e) { for (const en of entries) en.state = 'uncertain'; throw e; }
-      if (r.status === 'NO' && /TRYCREATE/i.test(r.text)) await s.c.command(`CREATE ${quote(opts.copybox!)}`);
+      if (r.status === 'NO' && /TRYCREATE/i.test(r.text)) await aside(s, `CREATE ${quote(opts.copybox!)}`);
       if (r.status !== 'OK') for (const e of entries) { e.box = box; e.moved = false; }
       break;
     }
@@ -206,7 +215,7 @@ async function runState(ctx: RunContext, s: SessionState, state: MixState): Prom
       if (r.status === 'OK') e.state = 'stored';
       else {
         e.state = 'refused';
-        if (r.status === 'NO' && /TRYCREATE/i.test(r.text)) await s.c.command(`CREATE ${quote(box)}`);
+        if (r.status === 'NO' && /TRYCREATE/i.test(r.text)) await aside(s, `CREATE ${quote(box)}`);
         else if (r.status === 'NO') ctx.stats.protocolError(`APPEND ${s.user}: NO ${r.text.slice(0, 160)}`);
       }
       break;

@@ -92,8 +92,15 @@ export class LoginServices {
     return out;
   }
 
+  /** Every login process's metrics (prom-client JSON), for the parent's /metrics. */
+  async collectMetrics(): Promise<object[][]> {
+    return (await Promise.all([...this.pools.values()].map((p) => p.collectMetrics()))).flat();
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // Stop accepting without waiting: a server counts the sockets it handed to login processes until they
+    // close, and they close when the login processes end below.
+    for (const s of this.servers.splice(0)) s.close();
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }
 }

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     mode: c.proxy.loginMode,
     onConnection: (sock, implicitTls) => proxy.adopt(sock, implicitTls),
     shutdown: async () => { await proxy.close(); await registry.close(); await dirs.close(); },
+    metrics: () => metrics.registry.getMetricsAsJSON() as Promise<object[]>,
   });
   // The parent's reload (SIGHUP) drains us over IPC; a SIGHUP of the process group must not kill us.
   process.on('SIGHUP', () => undefined);

@@ -31,8 +31,9 @@ before(async () => {
   await Promise.all([siteA.waitFor(/ready/), siteB.waitFor(/ready/)]);
   portA = siteA.port('imap');
   portB = siteB.port('imap');
+  // One login process: the circuit breaker is per login process (docs/login-modes.md), and the test counts failures.
   proxy = startProc('proxy', writeProxyConfig(dir, 'proxy1', { 'site-a.test': portA, 'site-b.test': portB }, 'imap: { maxUserIpConnections: 2 }'),
-    { MAIL_REDIS__URL: 'redis://127.0.0.1:6379', MAIL_REDIS__PREFIX: JSON.stringify(prefix) });
+    { MAIL_REDIS__URL: 'redis://127.0.0.1:6379', MAIL_REDIS__PREFIX: JSON.stringify(prefix), MAIL_PROXY__PROCESSMINAVAIL: '1' });
   procs.push(proxy);
   await proxy.waitFor(/^proxy node proxy1 ready/m);
   proxyPort = proxy.port('imap');

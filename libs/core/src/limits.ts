@@ -66,6 +66,8 @@ export const LIMITS = {
    * change shows up (IDLE still reports within a second); this process's changes are seen at once.
    */
   maildirSyncMaxStaleMs: 250,
+  /** A folder changed only by this process is still read in full at least this often (finds others' changes made meanwhile). */
+  maildirOwnChangeVerifyMs: 1000,
   /**
    * POP3 command line, octets with CRLF. RFC 2449 §4 says 255, but an AUTH PLAIN initial response
    * (RFC 5034 §4) and its continuation lines can be longer; Dovecot allows lines far above 255.

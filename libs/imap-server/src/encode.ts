@@ -69,7 +69,7 @@ export function formatInternalDate(ms: number): string {
 
 function addressList(list: Address[] | null): string {
   if (!list || list.length === 0) return 'NIL';
-  return '(' + list.map((a) => `(${nstring(a.name)} NIL ${nstring(a.mailbox)} ${nstring(a.host)})`).join('') + ')';
+  return '(' + list.map((a) => `(${nstring(a.name)} ${nstring(a.adl)} ${nstring(a.mailbox)} ${nstring(a.host)})`).join('') + ')';
 }
 
 /** RFC 3501 §7.4.2 ENVELOPE. */

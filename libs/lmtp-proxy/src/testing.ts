@@ -14,12 +14,15 @@ import { LmtpProxy } from './server.js';
 import { BackendSet } from './backends.js';
 import { MemoryDeliveredStore } from './dedup.js';
 import type { ProxyLogger } from './deps.js';
+import { LmtpReceiver } from '../../lmtp-codec/src/receiver.js';
 
 export const SITE_A = 'site-a.test';
 export const SITE_B = 'site-b.test';
 /** Fake backends: DROP closes the connection in the middle of the message, HANG never answers after the data. */
 export const SITE_DROP = 'site-drop.test';
 export const SITE_HANG = 'site-hang.test';
+/** A fake backend without CHUNKING that stores what it gets (the DATA path). */
+export const SITE_PLAIN = 'site-plain.test';
 
 export function writeUsers(dir: string): string {
   const pw = hashPassword('pw');
@@ -29,7 +32,7 @@ export function writeUsers(dir: string): string {
     'domains: [example.org]',
     'users:',
     u('alice', SITE_A), u('erin', SITE_A), u('bob', SITE_B), u('dave', SITE_B), u('carol', null),
-    u('dropuser', SITE_DROP), u('hanguser', SITE_HANG), u('nowhere', 'unknown-site.test'),
+    u('dropuser', SITE_DROP), u('hanguser', SITE_HANG), u('plainuser', SITE_PLAIN), u('nowhere', 'unknown-site.test'),
     'groups:',
     // Members on both sites, a nested group, alice reached twice, and a loop back to team.
     '  team@example.org: { members: [alice@example.org, bob@example.org, sub@example.org] }',
@@ -101,6 +104,44 @@ export const bodies = (files: string[]): string[] => files.map((f) => readFileSy
  * `hang`, takes the body and never answers.
  */
 export async function fakeBackend(mode: 'drop' | 'hang', dropAfter = 1000): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+  return fakeServer((s) => fakeSession(s, mode, dropAfter));
+}
+
+/**
+ * A backend WITHOUT CHUNKING that stores what it receives (unstuffed by the real receiver of
+ * libs/lmtp-codec) and answers 250 per recipient: the proxy's DATA path with dot-stuffing.
+ */
+export async function plainBackend(): Promise<{ port: number; messages: Array<{ rcpts: string[]; body: Buffer }>; connections: () => number; close(): Promise<void> }> {
+  const messages: Array<{ rcpts: string[]; body: Buffer }> = [];
+  const srv = await fakeServer((s) => {
+    const rx = new LmtpReceiver({ maxLineLength: 4096 });
+    let rcpts: string[] = [];
+    let body: Buffer[] = [];
+    s.write('220 plain LMTP\r\n');
+    s.on('data', (d: Buffer) => {
+      rx.push(d);
+      for (let ev = rx.next(); ev; ev = rx.next()) {
+        if (ev.type === 'data') body.push(Buffer.from(ev.chunk));
+        else if (ev.type === 'dataEnd') {
+          messages.push({ rcpts, body: Buffer.concat(body) });
+          for (const r of rcpts) s.write(`250 2.0.0 <${r}> stored\r\n`);
+          rcpts = []; body = [];
+        } else if (ev.type === 'command') {
+          const c = ev.command;
+          if (c.verb === 'LHLO') s.write('250-plain\r\n250-PIPELINING\r\n250 8BITMIME\r\n');
+          else if (c.verb === 'MAIL') s.write('250 2.1.0 OK\r\n');
+          else if (c.verb === 'RCPT') { rcpts.push(c.to.address); s.write('250 2.1.5 OK\r\n'); }
+          else if (c.verb === 'DATA') { s.write('354 go\r\n'); rx.startData(); }
+          else if (c.verb === 'QUIT') s.end('221 bye\r\n');
+          else s.write('500 5.5.1 what\r\n');
+        }
+      }
+    });
+  });
+  return { ...srv, messages };
+}
+
+async function fakeServer(onConn: (s: net.Socket) => void): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
   let conns = 0;
   const socks = new Set<net.Socket>();
   const srv = net.createServer((s) => {
@@ -108,27 +149,7 @@ export async function fakeBackend(mode: 'drop' | 'hang', dropAfter = 1000): Prom
     socks.add(s);
     s.on('close', () => socks.delete(s));
     s.on('error', () => undefined);
-    s.write('220 fake LMTP\r\n');
-    let buf = '';
-    let body = -1;
-    s.on('data', (d: Buffer) => {
-      if (body >= 0) {
-        body += d.length;
-        if (mode === 'drop' && body >= dropAfter) s.destroy();
-        return;
-      }
-      buf += d.toString('latin1');
-      let i;
-      while (body < 0 && (i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (/^LHLO/i.test(line)) s.write('250-fake\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n');
-        else if (/^(MAIL|RCPT)/i.test(line)) s.write('250 2.0.0 OK\r\n');
-        else if (/^DATA/i.test(line)) { s.write('354 go\r\n'); body = buf.length; buf = ''; if (mode === 'drop' && body >= dropAfter) s.destroy(); }
-        else if (/^QUIT/i.test(line)) s.end('221 bye\r\n');
-        else s.write('500 what\r\n');
-      }
-    });
+    onConn(s);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   return {
@@ -136,6 +157,30 @@ export async function fakeBackend(mode: 'drop' | 'hang', dropAfter = 1000): Prom
     connections: () => conns,
     close: async () => { for (const s of socks) s.destroy(); await new Promise<void>((r) => srv.close(() => r())); },
   };
+}
+
+function fakeSession(s: net.Socket, mode: 'drop' | 'hang', dropAfter: number): void {
+  s.write('220 fake LMTP\r\n');
+  let buf = '';
+  let body = -1;
+  s.on('data', (d: Buffer) => {
+    if (body >= 0) {
+      body += d.length;
+      if (mode === 'drop' && body >= dropAfter) s.destroy();
+      return;
+    }
+    buf += d.toString('latin1');
+    let i;
+    while (body < 0 && (i = buf.indexOf('\r\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      if (/^LHLO/i.test(line)) s.write('250-fake\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n');
+      else if (/^(MAIL|RCPT)/i.test(line)) s.write('250 2.0.0 OK\r\n');
+      else if (/^DATA/i.test(line)) { s.write('354 go\r\n'); body = buf.length; buf = ''; if (mode === 'drop' && body >= dropAfter) s.destroy(); }
+      else if (/^QUIT/i.test(line)) s.end('221 bye\r\n');
+      else s.write('500 what\r\n');
+    }
+  });
 }
 
 export interface RunningProxy { proxy: LmtpProxy; port: number; set: BackendSet; delivered: MemoryDeliveredStore; logs: string[]; close(): Promise<void> }

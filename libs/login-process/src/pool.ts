@@ -58,6 +58,7 @@ export class LoginProcessPool {
   private readonly procs = new Set<Proc>();
   private generation = 0;
   private closing = false;
+  private metricsReq = 0;
   private readonly warning: LimitWarning;
   private o: LoginPoolOptions;
 
@@ -118,6 +119,21 @@ export class LoginProcessPool {
 
   /** Pids of the login processes (tests, the admin view). */
   pids(): number[] { return [...this.procs].map((p) => p.child.pid!).filter((x) => x !== undefined); }
+
+  /** The metrics of every ready login process (prom-client JSON); a process that does not answer in time is left out. */
+  async collectMetrics(timeoutMs = 1_000): Promise<object[][]> {
+    const asks = [...this.procs].filter((p) => p.ready && p.child.connected).map((p) => new Promise<object[] | null>((resolve) => {
+      const req = ++this.metricsReq;
+      const timer = setTimeout(() => { p.child.off('message', onMsg); resolve(null); }, timeoutMs);
+      const onMsg = (m: ChildMessage) => {
+        if (m.t !== 'metrics' || m.req !== req) return;
+        clearTimeout(timer); p.child.off('message', onMsg); resolve(m.data);
+      };
+      p.child.on('message', onMsg);
+      this.tell(p, { t: 'metrics', req });
+    }));
+    return (await Promise.all(asks)).filter((x): x is object[] => x !== null);
+  }
 
   /** Kills every login process (their connections end): the node is shutting down. */
   async close(): Promise<void> {

@@ -12,6 +12,8 @@ export interface LoginProcessOptions {
   onConnection: (sock: net.Socket, implicitTls: boolean) => void;
   /** Release what the process holds (registry entries, directory connections) before it exits. */
   shutdown: () => Promise<void>;
+  /** This process's metrics (registry.getMetricsAsJSON()), aggregated by the parent's /metrics. */
+  metrics?: () => Promise<object[]>;
 }
 
 export function serveLoginProcess(o: LoginProcessOptions): { ready(): void; readonly connections: number } {
@@ -30,6 +32,10 @@ export function serveLoginProcess(o: LoginProcessOptions): { ready(): void; read
   const maybeExit = () => { if (draining && load === 0) exit(0); };
   process.on('message', (m: ParentMessage, handle?: unknown) => {
     if (m.t === 'drain') { draining = true; maybeExit(); return; }
+    if (m.t === 'metrics') {
+      (o.metrics ?? (async () => []))().then((data) => tell({ t: 'metrics', req: m.req, data }), () => tell({ t: 'metrics', req: m.req, data: [] }));
+      return;
+    }
     if (m.t !== 'conn') return;
     if (!(handle instanceof net.Socket)) return;
     if (draining && o.mode === 'high-security' && load > 0) { handle.destroy(); return; }

@@ -31,6 +31,8 @@ export interface FolderRegistry {
   release(state: FolderState): Promise<void>;
   /** Forgets states of `dir` and everything below (after delete/rename); their handles see the folder gone. */
   invalidate(dir: string): void;
+  /** A lazy delivery put a file into `dir` behind its folder state. */
+  changedOnDisk?(dir: string): void;
 }
 
 function errno(e: unknown): string | undefined {
@@ -361,6 +363,7 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
       throw e;
     }
     if (this.reg.fsync) await fsyncDir(join(dir, 'new'));
+    this.reg.changedOnDisk?.(dir);
     await this.quotaFile.add(size, 1);
     return { uidValidity: 0, uid: 0, size };
   }

@@ -118,6 +118,11 @@ export class FolderState {
   gone = false;
 
   private newStamp = '';
+  /** Stamps of new/ and cur/ right after this process's own last change (see syncLocked). */
+  private adoptedNew = '';
+  private adoptedCur = '';
+  /** When the directories were last read in full. */
+  private scanAt = 0;
   private curStamp = '';
   private ulStamp = '';
   private kwStamp = '';
@@ -202,10 +207,14 @@ export class FolderState {
     if (this.gone) return false;
     if (!force && maxStaleMs > 0 && Date.now() - this.checkedAt < maxStaleMs) return false;
     this.checkedAt = Date.now();
-    const [sn, sc, su, sk] = await Promise.all([
-      statOrNull(join(this.dir, 'new')), statOrNull(join(this.dir, 'cur')),
-      statOrNull(this.uidlistPath), statOrNull(join(this.dir, KEYWORDS)),
-    ]);
+    // Four stats per sync: synchronous when storage is fast (fastio.ts), not four thread-pool trips.
+    const quick = (p: string): Stats | null => { try { return statQuick(p); } catch { return null; } };
+    const [sn, sc, su, sk] = syncIo()
+      ? [quick(join(this.dir, 'new')), quick(join(this.dir, 'cur')), quick(this.uidlistPath), quick(join(this.dir, KEYWORDS))]
+      : await Promise.all([
+        statOrNull(join(this.dir, 'new')), statOrNull(join(this.dir, 'cur')),
+        statOrNull(this.uidlistPath), statOrNull(join(this.dir, KEYWORDS)),
+      ]);
     if (!sn || !sc) {
       // The folder was deleted or renamed away under us: everything is expunged for our sessions.
       this.gone = true;
@@ -218,7 +227,17 @@ export class FolderState {
         kStamp === this.kwStamp && now >= this.dirtyUntil && !this.forceNext) {
       return false;
     }
+    // Only this process's own changes since the last rescan (memory already has them): a caller
+    // that accepts staleness skips the readdir; a rescan still runs at least every
+    // maildirOwnChangeVerifyMs, so another process's change made meanwhile is found by then.
+    if (!force && maxStaleMs > 0 && nStamp === this.adoptedNew && cStamp === this.adoptedCur && uStamp === this.ulStamp &&
+        kStamp === this.kwStamp && !this.forceNext && now - this.scanAt < LIMITS.maildirOwnChangeVerifyMs) {
+      return false;
+    }
     this.forceNext = false;
+    this.scanAt = now;
+    this.adoptedNew = '';
+    this.adoptedCur = '';
     let kwChanged = false;
     if (kStamp !== this.kwStamp) kwChanged = await this.readKeywords();
     this.newStamp = nStamp;
@@ -486,7 +505,7 @@ export class FolderState {
     for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) missing.push(uid);
     const firstTime = missing.filter((u) => !this.missingBefore.has(u));
     this.missingBefore = new Set(missing);
-    if (firstTime.length) { cutoff = Math.min(...firstTime); this.forceNext = true; }
+    if (firstTime.length && !(await this.quietSinceStamps())) { cutoff = Math.min(...firstTime); this.forceNext = true; }
     if (fresh.length) {
       const useSync = syncIo();
       await pool(fresh, useSync ? 1 : 16, async ({ uid, base, f }) => {
@@ -525,6 +544,42 @@ export class FolderState {
     this.markDirty();
     this.notify();
     return true;
+  }
+
+  /**
+   * Records the directories' stamps after a change this process made and already applied in
+   * memory (only when memory was current before it: adopted or freshly scanned stamps).
+   */
+  private adoptOwnChange(before: { n: string; c: string } | null): void {
+    if (!before || !syncIo() || this.gone) return;
+    const inStep = (before.n === this.newStamp && before.c === this.curStamp) || (before.n === this.adoptedNew && before.c === this.adoptedCur);
+    if (!inStep) return;
+    const sn = statQuick(join(this.dir, 'new'));
+    const sc = statQuick(join(this.dir, 'cur'));
+    if (!sn || !sc) return;
+    this.adoptedNew = stamp(sn);
+    this.adoptedCur = stamp(sc);
+  }
+
+  /** Stamps of new/ and cur/ now (taken before an own change, for adoptOwnChange). */
+  private stampsNow(): { n: string; c: string } | null {
+    if (!syncIo()) return null;
+    const sn = statQuick(join(this.dir, 'new'));
+    const sc = statQuick(join(this.dir, 'cur'));
+    return sn && sc ? { n: stamp(sn), c: stamp(sc) } : null;
+  }
+
+  /**
+   * True when new/ and cur/ did not change since the stamps this scan started from, on a file
+   * system with sub-second timestamps: then the readdirs saw a consistent directory and a uidlist
+   * entry without a file is expunged, not mid-rename, so nothing newer needs holding back.
+   */
+  private async quietSinceStamps(): Promise<boolean> {
+    const sn = syncIo() ? statQuick(join(this.dir, 'new')) : await statOrNull(join(this.dir, 'new'));
+    const sc = syncIo() ? statQuick(join(this.dir, 'cur')) : await statOrNull(join(this.dir, 'cur'));
+    if (!sn || !sc) return false;
+    const fine = sn.mtimeMs % 1000 !== 0 || sc.mtimeMs % 1000 !== 0;
+    return fine && stamp(sn) === this.newStamp && stamp(sc) === this.curStamp;
   }
 
   /** The folder was deleted or renamed away by this process: handles see every message expunged. */
@@ -632,6 +687,12 @@ export class FolderState {
     }
   }
 
+  /** A file was placed in this folder without going through this state (lazy delivery): the next sync rescans. */
+  changedOnDisk(): void {
+    this.forceNext = true;
+    this.checkedAt = 0;
+  }
+
   markDirty(): void {
     this.indexDirty = true;
     if (this.flushTimer) return;
@@ -665,6 +726,7 @@ export class FolderState {
     if (this.inNewCount === 0 && this.firstRecentUid >= this.nextUid) return;
     await this.mutex.run(async () => {
       let moved = false;
+      const before = this.stampsNow();
       const recs = [...this.recs];
       for (let i = 0; i < recs.length; i++) {
         const r = recs[i]!;
@@ -682,7 +744,7 @@ export class FolderState {
       }
       if (this.firstRecentUid < this.nextUid) { this.firstRecentUid = this.nextUid; this.markDirty(); }
       this.recentVersion++;
-      if (moved) { this.setRecs(recs); this.markDirty(); }
+      if (moved) { this.setRecs(recs); this.adoptOwnChange(before); this.markDirty(); }
     });
   }
 
@@ -719,7 +781,7 @@ export class FolderState {
    * Registers files already renamed into new/ or cur/ (and fsynced): assigns UIDs under the uidlist
    * lock, then syncs. Returns the UIDs in the order given.
    */
-  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null; name?: string; inNew?: boolean }>): Promise<number[]> {
+  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null; name?: string; inNew?: boolean }>, before: { n: string; c: string } | null = null): Promise<number[]> {
     const lock = await Dotlock.acquire(this.uidlistPath);
     let uids: number[] = [];
     try {
@@ -764,7 +826,7 @@ export class FolderState {
       const s = items[i]!.structure;
       if (s) await this.cache.put(uids[i]!, s).catch(() => undefined);
     }
-    if (!this.addOwnLocked(items, uids)) await this.syncLocked(true);
+    if (!this.addOwnLocked(items, uids, before)) await this.syncLocked(true);
     return uids;
   }
 
@@ -774,7 +836,7 @@ export class FolderState {
    * above what we hold must be one of ours (else another process's message would slip in below
    * ours and the full sync does it). The next regular sync still reconciles with the disk.
    */
-  private addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean }>, uids: number[]): boolean {
+  private addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean }>, uids: number[], before: { n: string; c: string } | null): boolean {
     if (!syncIo() || this.gone || !this.ul || this.forceNext) return false;
     const max = this.maxUid();
     const mine = new Set(uids);
@@ -793,6 +855,7 @@ export class FolderState {
     this.uidValidity = this.ul.uidValidity;
     if (!this.guid) this.guid = this.ul.guid;
     this.setRecs([...this.recs, ...added]);
+    this.adoptOwnChange(before);
     this.markDirty();
     this.notify();
     return true;
@@ -804,6 +867,7 @@ export class FolderState {
       await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (this.gone) throw new MailError('NOTFOUND', 'Mailbox does not exist');
       await this.ensureKeywords(p.flags);
+      const before = this.stampsNow();
       const base = uniqueBase(this.env.hostname, p.size, p.size);
       const info = flagsToInfo(p.flags, (k) => this.letterOf(k));
       // Delivered mail goes to new/ without an info part, as every Maildir MDA does.
@@ -812,7 +876,7 @@ export class FolderState {
       await utimes(tmpPath, p.internalDate / 1000, p.internalDate / 1000);
       await rename(tmpPath, join(this.dir, sub, name));
       if (this.env.fsync) await fsyncDir(join(this.dir, sub));
-      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure, name, inNew: p.delivery }]);
+      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure, name, inNew: p.delivery }], before);
       return uid!;
     });
   }
@@ -829,6 +893,7 @@ export class FolderState {
       const kws = new Set<string>();
       for (const it of items) for (const f of it.flags) if (!f.startsWith('\\')) kws.add(f);
       await this.ensureKeywords([...kws]);
+      const before = this.stampsNow();
       const placed: Array<{ idx: number; base: string; size: number; structure: MessageStructure | null; name: string; inNew: boolean }> = [];
       for (let i = 0; i < items.length; i++) {
         const it = items[i]!;
@@ -855,7 +920,7 @@ export class FolderState {
       if (this.env.fsync) await fsyncDir(join(this.dir, 'cur'));
       const out: Array<number | null> = items.map(() => null);
       if (!placed.length) return out;
-      const uids = await this.registerLocked(placed);
+      const uids = await this.registerLocked(placed, before);
       placed.forEach((p, i) => { out[p.idx] = uids[i]!; });
       return out;
     });
@@ -865,6 +930,9 @@ export class FolderState {
   private async forgetLocked(bases: string[]): Promise<void> {
     if (!bases.length) return;
     const set = new Set(bases);
+    // Gone for good (their UIDs are never given again): the stale uidlist lines must not look like
+    // unseen newer messages to reconcile() or addOwnLocked().
+    for (const b of bases) this.ulByBase.delete(b);
     const recs = this.recs.filter((r) => !set.has(r.base));
     for (const r of this.recs) if (set.has(r.base)) this.claims.delete(r.uid);
     this.setRecs(recs);
@@ -903,6 +971,7 @@ export class FolderState {
     return this.mutex.run(async () => {
       await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (op !== 'remove') await this.ensureKeywords(flags);
+      const before = this.stampsNow();
       const updated: Rec[] = [];
       const modified: number[] = [];
       const changedRecs = new Map<number, Rec>();
@@ -940,6 +1009,7 @@ export class FolderState {
       }
       if (changedRecs.size) {
         this.setRecs(this.recs.map((r) => changedRecs.get(r.uid) ?? r));
+        this.adoptOwnChange(before);
         this.markDirty();
         this.notify();
       }
@@ -952,6 +1022,7 @@ export class FolderState {
     return this.mutex.run(async () => {
       await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       const only = uids ? new Set(uids) : null;
+      const before = this.stampsNow();
       const targets = this.recs.filter((r) => r.flags.includes('\\Deleted') && (!only || only.has(r.uid)));
       const removed: Rec[] = [];
       for (const t of targets) {
@@ -972,6 +1043,7 @@ export class FolderState {
         await fsyncDir(join(this.dir, 'cur'));
       }
       await this.forgetLocked(removed.map((r) => r.base));
+      if (removed.length) this.adoptOwnChange(before);
       return removed.sort((a, b) => a.uid - b.uid);
     });
   }
@@ -1066,7 +1138,10 @@ export class FolderState {
 /** Creates the cur/new/tmp directories of a folder (and the `maildirfolder` marker for non-INBOX). */
 export async function makeFolderDirs(dir: string, isInbox: boolean): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  for (const s of ['cur', 'new', 'tmp']) await mkdir(join(dir, s), { recursive: true, mode: 0o700 });
+  // Every delivery opens the account: the three in parallel, EEXIST (the usual case) costs no stat.
+  await Promise.all(['cur', 'new', 'tmp'].map((s) => mkdir(join(dir, s), { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  })));
   if (!isInbox) {
     const fh = await open(join(dir, 'maildirfolder'), 'a', 0o600);
     await fh.close();

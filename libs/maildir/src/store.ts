@@ -75,6 +75,12 @@ export class MaildirStore implements MailStore, FolderRegistry {
     this.idleTimers.set(s, t);
   }
 
+  /** This process put a file into `dir` behind its folder state (lazy delivery): sessions see it at their next sync. */
+  changedOnDisk(dir: string): void {
+    const s = this.states.get(dir);
+    if (s && !s.gone) s.changedOnDisk();
+  }
+
   invalidate(dir: string): void {
     for (const [d, s] of this.states) {
       if (d === dir || d.startsWith(dir + '.')) {

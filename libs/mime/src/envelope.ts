@@ -124,12 +124,19 @@ function mailbox(toks: Tok[]): Address | null {
     let gt = toks.findIndex((t, i) => i > lt && isSpecial(t, '>'));
     if (gt < 0) gt = toks.length;
     let inner = toks.slice(lt + 1, gt);
-    // obs-route "@a,@b:" before the addr-spec is dropped: IMAP's adl is always NIL in our contract.
+    // obs-route "@a,@b:" before the addr-spec becomes the at-domain-list (RFC 3501 §7.4.2, RFC 5322
+    // §4.4), as Dovecot reports it.
+    let adl: string | null = null;
     const colon = inner.findIndex((t) => isSpecial(t, ':'));
-    if (colon >= 0) inner = inner.slice(colon + 1);
+    if (colon >= 0) {
+      adl = inner.slice(0, colon).filter((t) => t.t !== 'comment').map((t) => t.v).join('') || null;
+      inner = inner.slice(colon + 1);
+    }
     const { mailbox: mb, host } = addrSpec(inner);
-    const name = phraseText(toks.slice(0, lt)) ?? lastComment(toks.slice(gt));
-    return { name, adl: null, mailbox: mb, host };
+    // RFC 5322 §3.4: only the phrase before '<' is the display name; comments around a name-addr
+    // are not (Dovecot 2.3 agrees). A comment names the mailbox only for a bare addr-spec (RFC 822).
+    const name = phraseText(toks.slice(0, lt));
+    return { name, adl, mailbox: mb, host };
   }
   // A comment alone still counts as a (broken) address, as Dovecot reports it.
   if (toks.every((t) => t.t === 'comment')) return { name: null, adl: null, mailbox: MISSING_MAILBOX, host: MISSING_DOMAIN };

@@ -18,7 +18,7 @@ export interface Disposition {
 
 export interface Address {
   name: string | null;               // display name, raw (may contain RFC 2047 words)
-  adl: null;                         // source route: always NIL in practice
+  adl: string | null;                // obs-route "@a,@b" of <@a,@b:user@host> (RFC 3501 §7.4.2 at-domain-list), else null
   mailbox: string | null;            // local part; for group start: group name; null for group end
   host: string | null;               // domain; null marks a group (RFC 3501 §7.4.2)
 }

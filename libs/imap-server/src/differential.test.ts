@@ -1,0 +1,318 @@
+/**
+ * Differential tests against Dovecot 2.3 (Debian dovecot-imapd) as the reference server: the same
+ * tricky messages are APPENDed with the same flags and internal dates into a fresh mailbox on each
+ * (so UIDs line up), the same commands run on both, and the normalised replies (see testing-diff.ts
+ * for what is normalised and why) must be equal. Each case names the RFC section that fixes it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPair, DiffSession, type DiffPair, type Seed } from './testing-diff.js';
+
+const crlf = (s: string): Buffer => Buffer.from(s.replace(/\r?\n/g, '\r\n'), 'latin1');
+const D = '"02-Nov-2026 10:00:00 +0100"'.slice(1, -1);
+
+/** The corpus: each entry is appended in this order, so message n has UID n on both servers. */
+const CORPUS: Seed[] = [
+  // 1: plain simple message
+  { bytes: crlf(`From: Alice <alice@example.org>\nTo: Bob <bob@example.org>\nCc: carol@example.org\nSubject: Hello plain\nDate: Mon, 2 Nov 2026 10:00:00 +0100\nMessage-ID: <plain1@example.org>\n\nHello world\nsecond line with Zebra\n`), flags: '\\Seen', date: D },
+  // 2: nested multipart with message/rfc822 and RFC 2231 parameters
+  { bytes: crlf(`From: "Doe, John" <john@example.com>
+To: undisclosed-recipients:;
+Subject: =?UTF-8?B?SGVsbG8gw7xiZXI=?= nested
+Date: Tue, 3 Nov 2026 11:30:00 -0000
+Message-ID: <nested2@example.com>
+In-Reply-To: <plain1@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+preamble text
+--outer
+Content-Type: multipart/alternative; boundary=inner
+
+--inner
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Gr=C3=BC=C3=9Fe aus K=C3=B6ln
+--inner
+Content-Type: text/html; charset="us-ascii"
+
+<p>Hello <b>html</b></p>
+--inner--
+
+--outer
+Content-Type: message/rfc822
+Content-Description: forwarded
+
+From: Inner Sender <inner@example.net>
+To: Someone <someone@example.net>
+Subject: inner subject
+Date: Wed, 4 Nov 2026 09:00:00 +0200
+Message-ID: <inner@example.net>
+
+Inner body text
+--outer
+Content-Type: application/octet-stream;
+ name*0*=UTF-8''%E2%82%AC%20rates;
+ name*1=".pdf"
+Content-Disposition: attachment;
+ filename*=UTF-8''%E2%82%AC%20rates.pdf;
+ size=12
+Content-Transfer-Encoding: base64
+Content-ID: <att1@example.com>
+Content-Language: de
+
+SGVsbG8gV29ybGQh
+--outer--
+epilogue
+`), flags: '', date: '03-Nov-2026 11:30:00 +0000' },
+  // 3: no headers we need: no Date, no From, no Subject, no body trailing CRLF
+  { bytes: Buffer.from('X-Only: header\r\n\r\nno trailing crlf', 'latin1'), flags: '\\Flagged \\Answered', date: '01-Jan-2020 00:00:00 +0000' },
+  // 4: 8-bit headers, long folded header, group syntax and odd addresses
+  { bytes: Buffer.concat([crlf(`From: =?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>
+To: A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;, "quoted \\"name\\"" <q@x.test>
+Cc: Undisclosed recipients:;
+Reply-To: (comment) <route@x.test> (trailing)
+Sender: <@relay.test:user@host.test>
+Subject: This is a very long subject line that is folded
+ across several lines because it is longer than seventy-eight characters
+\tand has a tab too
+Date: 5 Nov 2026 23:59:59 +1300
+X-Long: `), Buffer.from('Gr\xfc\xdfe 8-bit latin1 header', 'latin1'), crlf(`
+Message-ID:   <odd@x.test>   
+MIME-Version: 1.0
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: 8bit
+
+`), Buffer.from('K\xf6ln body with Umlaut and the word BANANA\r\n', 'latin1')]), flags: '$Forwarded \\Draft', date: '05-Nov-2026 23:59:59 +1300' },
+  // 5: bare LF line endings everywhere
+  { bytes: Buffer.from('From: lf@example.org\nSubject: bare LF\nDate: Fri, 6 Nov 2026 08:00:00 +0000\n\nline one\nline two\n', 'latin1'), flags: '\\Seen', date: D },
+  // 6: broken MIME: boundary never closed, bad content-type, bad encoding
+  { bytes: crlf(`From: broken@example.org
+Subject: broken MIME
+Date: Sat, 7 Nov 2026 08:00:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="nope"
+
+--nope
+Content-Type: text
+Content-Transfer-Encoding: base64
+
+!!!not base64!!!
+--nope
+Content-Type: /;;; =
+Content-Transfer-Encoding: x-unknown
+
+weird part
+`), flags: '', date: D },
+  // 7: multipart/digest default types and a message/rfc822 with multipart inside
+  { bytes: crlf(`From: digest@example.org
+Subject: digest
+Date: Sun, 8 Nov 2026 08:00:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/digest; boundary=d
+
+--d
+
+From: one@example.org
+Subject: first in digest
+
+digest body one
+--d
+Content-Type: message/rfc822
+
+From: two@example.org
+Subject: second
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=x
+
+--x
+Content-Type: text/plain
+
+deep part
+--x
+Content-Type: image/png; name=pic.png
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgo=
+--x--
+--d--
+`), flags: '\\Deleted', date: D },
+];
+
+/**
+ * Where Dovecot 2.3 deviates from the RFC, its (normalised) reply is corrected to what the RFC
+ * requires before the comparison; each correction must be used, so a Dovecot change is noticed.
+ */
+interface Deviation { why: string; cmd?: RegExp; line: RegExp; from?: string | RegExp; to?: string; drop?: boolean; used?: boolean }
+const DOVECOT_DEVIATIONS: Deviation[] = [
+  {
+    why: 'RFC 2046 §5.1.1: the CRLF before a boundary belongs to the boundary; Dovecot counts the CRLF after '
+      + "a nested multipart's close-delimiter into the enclosing message/rfc822 part (size +2, lines +1)",
+    line: /^\* 7 FETCH .*(BODY|BODYSTRUCTURE) /, from: /"7BIT" 250 (.*) 15( NIL NIL NIL NIL)?\) "DIGEST"/, to: '"7BIT" 248 $1 14$2) "DIGEST"',
+  },
+  {
+    why: 'RFC 2045 §5.2: a syntactically invalid Content-Type ("text" without subtype, "/;;; =") defaults to '
+      + 'text/plain; charset=us-ascii; Dovecot reports empty type/subtype strings',
+    line: /^\* 6 FETCH .*BODY/, from: /\("TEXT" "" \("CHARSET" "us-ascii"\) NIL NIL "BASE64" 16 0( NIL NIL NIL NIL)?\) \("" "" NIL NIL NIL "X-UNKNOWN" 12( NIL NIL NIL NIL)?\)/,
+    to: '("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "BASE64" 16 0$1) ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "X-UNKNOWN" 12 1$2)',
+  },
+  {
+    why: 'RFC 2046 §5.1.1 (as above): BODY[2.TEXT] of message 7 ends before the CRLF that belongs to the outer boundary',
+    line: /^\* 7 FETCH .*BODY\[2\.TEXT\]/, from: /(BODY\[2\.TEXT\] "[^"]*--x--)\\r\\n"/, to: '$1"',
+  },
+  {
+    why: 'RFC 3501 §6.4.4 SENTBEFORE matches on the Date: header; message 3 has none. Dovecot falls back to the '
+      + 'internal date',
+    cmd: /^SEARCH SENTBEFORE 4-Nov-2026$/, line: /^\* SEARCH/, from: '* SEARCH 1 2 3', to: '* SEARCH 1 2',
+  },
+  {
+    why: 'RFC 3501 §6.4.4: SEARCH for a keyword that no message has must not define it; Dovecot adds it to '
+      + 'FLAGS/PERMANENTFLAGS (unsolicited, harmless, but not a search result)',
+    cmd: /^SEARCH KEYWORD \$Nothing$/, line: /^\* (FLAGS|OK \[PERMANENTFLAGS)/, drop: true,
+  },
+];
+
+function corrected(cmd: string, lines: string[]): string[] {
+  const out: string[] = [];
+  for (let l of lines) {
+    let keep = true;
+    for (const d of DOVECOT_DEVIATIONS) {
+      if ((d.cmd && !d.cmd.test(cmd)) || !d.line.test(l)) continue;
+      if (d.drop) { d.used = true; keep = false; break; }
+      const n = l.replace(d.from!, d.to!);
+      if (n !== l) { d.used = true; l = n; }
+    }
+    if (keep) out.push(l);
+  }
+  return out;
+}
+
+/**
+ * Freedoms both servers have, normalised on both sides:
+ * - a non-UID STORE may include UID in its FETCH responses (RFC 3501 §7.4.2 lists no fixed item
+ *   set for unsolicited FETCH; RFC 7162 §3.2.4 even requires it under QRESYNC); we always send it;
+ * - a RECENT response after expunges (RFC 3501 §7.3.2 lets the server update the count any time).
+ */
+function freedoms(cmd: string, lines: string[]): string[] {
+  let out = lines;
+  if (/^STORE /i.test(cmd)) out = out.map((l) => l.replace(/^(\* \d+ FETCH \(.*?) UID \d+/, '$1'));
+  if (out.some((l) => l.startsWith('* EXPUNGED '))) out = out.filter((l) => !/^\* \d+ RECENT$/.test(l));
+  return out;
+}
+
+let pair: DiffPair;
+let s: DiffSession;
+
+before(async () => {
+  pair = await startPair();
+  s = await DiffSession.open(pair);
+  const c = await s.run('CREATE Diff');
+  assert.deepEqual(c.ours, c.dovecot);
+  for (const m of CORPUS) await s.append('Diff', m);
+  const sel = await s.run('SELECT Diff');
+  assert.deepEqual(sel.ours, sel.dovecot, 'SELECT');
+});
+
+after(async () => {
+  s?.close();
+  await pair?.close();
+});
+
+async function same(cmd: string): Promise<void> {
+  const r = await s.run(cmd);
+  assert.deepEqual(freedoms(cmd, r.ours), freedoms(cmd, corrected(cmd, r.dovecot)), `${cmd}\n--- ours raw:\n${r.rawOurs.join('\n')}\n--- dovecot raw:\n${r.rawDovecot.join('\n')}`);
+}
+
+const ALL = `1:${CORPUS.length}`;
+
+/** A LITERAL+ literal of the UTF-8 bytes of s (RawClient sends strings as UTF-8). */
+const lit = (t: string): string => `{${Buffer.byteLength(t)}+}\r\n${t}`;
+
+/** Runs a list of commands as one test; every command's replies must match. */
+function script(name: string, cmds: string[]): void {
+  test(name, async () => { for (const c of cmds) await same(c); });
+}
+
+script('FETCH ENVELOPE (RFC 3501 §7.4.2; RFC 5322 §3.4 groups, obs-route adl, comments)', [`FETCH ${ALL} ENVELOPE`]);
+script('FETCH BODYSTRUCTURE and BODY (RFC 3501 §7.4.2; RFC 2045/2046/2231)', [`FETCH ${ALL} BODYSTRUCTURE`, `FETCH ${ALL} BODY`]);
+script('FETCH RFC822.SIZE INTERNALDATE FLAGS UID (RFC 3501 §7.4.2)', [`FETCH ${ALL} (RFC822.SIZE INTERNALDATE FLAGS UID)`]);
+script('FETCH BODY[] sections HEADER/TEXT/HEADER.FIELDS(.NOT) (RFC 3501 §6.4.5)', [
+  `FETCH ${ALL} BODY.PEEK[]`,
+  `FETCH ${ALL} BODY.PEEK[HEADER]`,
+  `FETCH ${ALL} BODY.PEEK[TEXT]`,
+  `FETCH ${ALL} BODY.PEEK[HEADER.FIELDS (SUBJECT from X-Missing)]`,
+  `FETCH ${ALL} BODY.PEEK[HEADER.FIELDS (subject)]`,
+  `FETCH ${ALL} BODY.PEEK[HEADER.FIELDS (x-long message-id To)]`,
+  `FETCH ${ALL} BODY.PEEK[HEADER.FIELDS.NOT (Subject DATE x-long)]`,
+  `FETCH ${ALL} (RFC822.HEADER)`,
+]);
+script('FETCH nested part numbers and .MIME/.HEADER/.TEXT (RFC 3501 §6.4.5)', [
+  `FETCH ${ALL} BODY.PEEK[1]`,
+  `FETCH ${ALL} BODY.PEEK[1.MIME]`,
+  'FETCH 2 (BODY.PEEK[1.1] BODY.PEEK[1.2] BODY.PEEK[1.1.MIME] BODY.PEEK[2] BODY.PEEK[2.HEADER] BODY.PEEK[2.TEXT] BODY.PEEK[2.1] BODY.PEEK[3] BODY.PEEK[3.MIME])',
+  'FETCH 2 BODY.PEEK[2.HEADER.FIELDS (subject)]',
+  'FETCH 7 (BODY.PEEK[1] BODY.PEEK[1.1] BODY.PEEK[2.1] BODY.PEEK[2.2] BODY.PEEK[2.2.MIME] BODY.PEEK[2.TEXT] BODY.PEEK[2.1.MIME])',
+  'FETCH 6 (BODY.PEEK[1] BODY.PEEK[2] BODY.PEEK[2.MIME])',
+]);
+script('FETCH partial <o.n> (RFC 3501 §6.4.5)', [
+  `FETCH ${ALL} BODY.PEEK[]<0.10>`,
+  `FETCH ${ALL} BODY.PEEK[TEXT]<5.7>`,
+  `FETCH ${ALL} BODY.PEEK[HEADER]<10.20>`,
+  `FETCH ${ALL} BODY.PEEK[1]<2.3>`,
+  `FETCH ${ALL} BODY.PEEK[]<100000.5>`,
+  'FETCH 2 BODY.PEEK[1.1]<0.4>',
+]);
+script('SEARCH flag keys (RFC 3501 §6.4.4)', [
+  'SEARCH ALL', 'SEARCH ANSWERED', 'SEARCH DELETED', 'SEARCH DRAFT', 'SEARCH FLAGGED', 'SEARCH NEW', 'SEARCH OLD',
+  'SEARCH RECENT', 'SEARCH SEEN', 'SEARCH UNANSWERED', 'SEARCH UNDELETED', 'SEARCH UNDRAFT', 'SEARCH UNFLAGGED',
+  'SEARCH UNSEEN', 'SEARCH KEYWORD $Forwarded', 'SEARCH UNKEYWORD $Forwarded', 'SEARCH KEYWORD $Nothing',
+]);
+script('SEARCH address, subject and HEADER keys, case-insensitive (RFC 3501 §6.4.4)', [
+  'SEARCH FROM alice', 'SEARCH FROM ALICE', 'SEARCH TO bob', 'SEARCH CC carol', 'SEARCH BCC nobody', 'SEARCH FROM "Doe, John"',
+  'SEARCH SUBJECT hello', 'SEARCH SUBJECT "HELLO"', 'SEARCH SUBJECT "folded across"',
+  'SEARCH HEADER Message-ID plain1', 'SEARCH HEADER X-Only ""', 'SEARCH HEADER x-missing ""', 'SEARCH HEADER MESSAGE-ID "<ODD@X.TEST>"',
+  `SEARCH CHARSET UTF-8 SUBJECT ${lit('über')}`,
+]);
+script('SEARCH BODY and TEXT with charsets and transfer encodings (RFC 3501 §6.4.4)', [
+  'SEARCH BODY zebra', 'SEARCH BODY ZEBRA', 'SEARCH TEXT banana', 'SEARCH TEXT hello', 'SEARCH TEXT "x-only"',
+  'SEARCH BODY "digest body"', 'SEARCH BODY "deep part"', 'SEARCH BODY nonexistentword',
+  `SEARCH CHARSET UTF-8 BODY ${lit('Köln')}`, `SEARCH CHARSET UTF-8 BODY ${lit('Grüß')}`, `SEARCH CHARSET UTF-8 TEXT ${lit('KÖLN')}`,
+  'SEARCH CHARSET US-ASCII BODY html', 'SEARCH CHARSET UTF-8 TEXT "line two"',
+]);
+script('SEARCH dates, sizes, sets, OR/NOT (RFC 3501 §6.4.4)', [
+  'SEARCH BEFORE 3-Nov-2026', 'SEARCH ON 2-Nov-2026', 'SEARCH SINCE 3-Nov-2026', 'SEARCH ON 1-Jan-2020',
+  'SEARCH SENTBEFORE 4-Nov-2026', 'SEARCH SENTON 3-Nov-2026', 'SEARCH SENTSINCE 5-Nov-2026', 'SEARCH SENTON 2-Nov-2026',
+  'SEARCH LARGER 500', 'SEARCH SMALLER 100', 'SEARCH LARGER 34', 'SEARCH SMALLER 35',
+  'SEARCH 2:4', 'SEARCH 5:*', 'SEARCH *', 'SEARCH 1,3,7', 'SEARCH UID 3:*', 'SEARCH UID 2,4:5',
+  'SEARCH OR FLAGGED SEEN', 'SEARCH NOT SEEN', 'SEARCH NOT (SEEN FLAGGED)', 'SEARCH OR (SEEN FROM alice) (DELETED)',
+  'SEARCH (OR ANSWERED DRAFT) NOT 4', 'SEARCH NOT OR SEEN DELETED', 'SEARCH 1:* NOT 1:*',
+]);
+script('UID SEARCH and ESEARCH (RFC 3501 §6.4.8, RFC 4731 §3.1)', [
+  'UID SEARCH ALL', 'UID SEARCH 2:4', 'UID SEARCH UID 3:*', 'UID SEARCH NOT SEEN',
+  'SEARCH RETURN (MIN MAX COUNT ALL) NOT SEEN', 'SEARCH RETURN () ALL', 'UID SEARCH RETURN (MIN MAX COUNT ALL) ALL',
+  'UID SEARCH RETURN (COUNT) KEYWORD $Nothing', 'SEARCH RETURN (MIN) FLAGGED', 'SEARCH RETURN (ALL) 2:3,5,6',
+]);
+script('STORE variants and FLAGS responses (RFC 3501 §6.4.6)', [
+  'STORE 1 +FLAGS (\\Flagged)', 'STORE 2 -FLAGS (\\Seen)', 'STORE 3 FLAGS (foo $Bar)', 'STORE 1:3 +FLAGS.SILENT (\\Answered)',
+  'UID STORE 4 -FLAGS.SILENT (\\Draft)', 'UID STORE 4:5 +FLAGS ($Forwarded)', 'STORE 5 -FLAGS ()', 'STORE 6 FLAGS.SILENT (\\Seen \\Flagged)',
+  `FETCH ${ALL} FLAGS`, 'SEARCH KEYWORD foo', 'SEARCH UNKEYWORD $Bar',
+]);
+script('FETCH non-PEEK sets \\Seen (RFC 3501 §6.4.5)', ['FETCH 2 BODY[1.1]', 'FETCH 3 RFC822.TEXT', 'FETCH 2:3 FLAGS']);
+script('STATUS (RFC 3501 §6.3.10)', ['STATUS Diff (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)', 'STATUS INBOX (MESSAGES UNSEEN)']);
+script('LIST and LSUB patterns with * and % (RFC 3501 §6.3.8-9)', [
+  'CREATE A', 'CREATE A/B', 'CREATE A/B/C', 'CREATE Ab', 'CREATE x/y', 'SUBSCRIBE A/B', 'SUBSCRIBE Ab', 'CREATE Gone', 'SUBSCRIBE Gone', 'DELETE Gone',
+  'LIST "" ""', 'LIST "" *', 'LIST "" %', 'LIST "" A/%', 'LIST "" A/*', 'LIST "" *B*', 'LIST "" %/%', 'LIST A/ %', 'LIST "" inbox', 'LIST "" InBoX',
+  'LIST "" nothing*', 'LSUB "" *', 'LSUB "" %', 'LSUB "" A/%',
+]);
+script('COPY and MOVE with COPYUID (RFC 4315 §3, RFC 6851 §4)', [
+  'CREATE Other', 'COPY 1:3 Other', 'UID COPY 5,7 Other', 'COPY 2 Missing', 'STATUS Other (MESSAGES UIDNEXT)',
+  'UID MOVE 6 Other', `FETCH 1:* (UID FLAGS)`, 'STATUS Other (MESSAGES UIDNEXT)',
+]);
+script('EXPUNGE responses (RFC 3501 §7.4.1)', [
+  'STORE 2,4,5 +FLAGS.SILENT (\\Deleted)', 'EXPUNGE', 'FETCH 1:* (UID FLAGS)', 'UID SEARCH ALL', 'SEARCH ALL',
+]);
+
+test('every documented Dovecot deviation was seen (else the correction is stale)', () => {
+  for (const d of DOVECOT_DEVIATIONS) assert.ok(d.used, `unused deviation: ${d.why}`);
+});
