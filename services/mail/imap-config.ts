@@ -15,6 +15,7 @@ export function imapServerConfig(c: MailConfig): ImapServerConfig {
     maxMessageSize: c.imap.maxMessageSize,
     idleTimeoutMs: c.imap.idleTimeoutMs,
     maxUserIpConnections: c.imap.maxUserIpConnections,
+    processLimit: c.imap.processLimit,
   };
 }
 

@@ -26,6 +26,7 @@ export function pop3ServerConfig(c: MailConfig): Pop3ServerConfig {
     lockSessions: c.pop3.lockSessions,
     idleTimeoutMs: c.pop3.idleTimeout,
     maxUserIpConnections: c.pop3.maxUserIpConnections,
+    processLimit: c.pop3.processLimit,
   };
 }
 

@@ -223,6 +223,7 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     imap: {
       host: c.imap.host, port: c.imap.port, tlsPort: c.imap.tlsPort, allowPlaintextAuth: c.imap.allowPlaintextAuth,
       maxMessageSize: c.imap.maxMessageSize, idleTimeoutMs: c.imap.idleTimeout, maxUserIpConnections: c.imap.maxUserIpConnections,
+      processLimit: c.imap.processLimit,
     },
     tls: { cert: c.tls.cert === null ? null : p(c.tls.cert), key: c.tls.key === null ? null : p(c.tls.key), generatedDir: resolve(dataDir, 'tls') },
     mailboxes: c.mailboxes,

@@ -37,6 +37,8 @@ export interface MailConfig {
     maxMessageSize: number;
     idleTimeoutMs: number;
     maxUserIpConnections: number;
+    /** Connections at a time (Dovecot service imap process_limit, one client per process; UCS 400). */
+    processLimit: number;
   };
   tls: { cert: string | null; key: string | null; generatedDir: string };
   mailboxes: { auto: Record<string, AutoMailbox>; special: Record<string, SpecialUse[]> };
@@ -69,6 +71,8 @@ export interface MailConfig {
   pop3: {
     host: string; port: number | null; tlsPort: number | null; allowPlaintextAuth: boolean; uidlFormat: string;
     workarounds: Array<'outlook-no-nuls' | 'oe-ns-eoh'>; lockSessions: boolean; idleTimeout: number; maxUserIpConnections: number;
+    /** Connections at a time (Dovecot service pop3 process_limit; UCS 400). */
+    processLimit: number;
   };
   /** The Redis every cluster feature shares (auth cache, session registry, jobs) unless its own redisUrl is set; null = none (embedded). */
   redis: { url: string | null; prefix: string };
@@ -259,6 +263,7 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
       'RFC 3501 §5.4: an autologout timer must be at least 30 minutes.'),
     maxUserIpConnections: leaf(integer(1, 100_000), 10,
       'Dovecot/UCS mail_max_userip_connections = 10: enough for clients that open one connection per folder, stops runaway clients.'),
+    processLimit: leaf(integer(1, 1_000_000), LIMITS.loginProcessLimit, 'IMAP connections at a time (Dovecot service imap process_limit, UCS 400); past it * BYE [UNAVAILABLE] and the process_limit warning.'),
   },
   tls: {
     cert: leaf(nullable(string({ nonEmpty: true })), null,
@@ -377,6 +382,7 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     lockSessions: leaf(boolean, false, 'Dovecot pop3_lock_session (default no): true = a second session on a mailbox in TRANSACTION state gets -ERR [IN-USE].'),
     idleTimeout: leaf(duration(10_000, 24 * 3_600_000), LIMITS.pop3IdleTimeoutMs, 'RFC 1939 §3: the POP3 autologout timer must be at least 10 minutes.'),
     maxUserIpConnections: leaf(integer(1, 100_000), 10, 'Dovecot/UCS mail_max_userip_connections, counted for POP3 separately from IMAP.'),
+    processLimit: leaf(integer(1, 1_000_000), LIMITS.loginProcessLimit, 'POP3 connections at a time (Dovecot service pop3 process_limit, UCS 400); past it -ERR [SYS/TEMP] and the process_limit warning.'),
   },
   redis: {
     url: leaf(nullable(string({ nonEmpty: true, pattern: /^rediss?:\/\//, what: 'redis://host:port[/db] URL' })), null,

@@ -27,6 +27,8 @@ export interface ImapServerConfig {
   idleTimeoutMs: number;
   /** Max IMAP connections per user and client IP (mail_max_userip_connections; cluster-wide in issue 6). */
   maxUserIpConnections: number;
+  /** Connections at a time (Dovecot service imap process_limit); absent = unlimited. Read on every accept. */
+  processLimit?: number;
 }
 
 export interface ImapServerDeps {

@@ -171,6 +171,15 @@ const DOVECOT_DEVIATIONS: Deviation[] = [
       + 'FLAGS/PERMANENTFLAGS (unsolicited, harmless, but not a search result)',
     cmd: /^SEARCH KEYWORD \$Nothing$/, line: /^\* (FLAGS|OK \[PERMANENTFLAGS)/, drop: true,
   },
+  {
+    why: 'the same: the keyword Dovecot defined while searching stays in its later FLAGS/PERMANENTFLAGS',
+    line: /^\* (FLAGS|OK \[PERMANENTFLAGS)/, from: ' $Nothing', to: '',
+  },
+  {
+    why: 'RFC 3501 §6.4.4: NOT (SEEN FLAGGED) = OR NOT SEEN NOT FLAGGED matches a seen, unflagged message (1); '
+      + 'Dovecot 2.3.19 simplifies the OR of two negated flags into "neither flag" and misses it',
+    cmd: /^SEARCH (NOT \(SEEN FLAGGED\)|OR NOT SEEN NOT FLAGGED)$/, line: /^\* SEARCH/, from: '* SEARCH 2 3 4 5 6 7', to: '* SEARCH 1 2 3 4 5 6 7',
+  },
 ];
 
 function corrected(cmd: string, lines: string[]): string[] {
@@ -285,7 +294,7 @@ script('SEARCH dates, sizes, sets, OR/NOT (RFC 3501 §6.4.4)', [
   'SEARCH SENTBEFORE 4-Nov-2026', 'SEARCH SENTON 3-Nov-2026', 'SEARCH SENTSINCE 5-Nov-2026', 'SEARCH SENTON 2-Nov-2026',
   'SEARCH LARGER 500', 'SEARCH SMALLER 100', 'SEARCH LARGER 34', 'SEARCH SMALLER 35',
   'SEARCH 2:4', 'SEARCH 5:*', 'SEARCH *', 'SEARCH 1,3,7', 'SEARCH UID 3:*', 'SEARCH UID 2,4:5',
-  'SEARCH OR FLAGGED SEEN', 'SEARCH NOT SEEN', 'SEARCH NOT (SEEN FLAGGED)', 'SEARCH OR (SEEN FROM alice) (DELETED)',
+  'SEARCH OR FLAGGED SEEN', 'SEARCH NOT SEEN', 'SEARCH NOT (SEEN FLAGGED)', 'SEARCH OR NOT SEEN NOT FLAGGED', 'SEARCH OR (SEEN FROM alice) (DELETED)',
   'SEARCH (OR ANSWERED DRAFT) NOT 4', 'SEARCH NOT OR SEEN DELETED', 'SEARCH 1:* NOT 1:*',
 ]);
 script('UID SEARCH and ESEARCH (RFC 3501 §6.4.8, RFC 4731 §3.1)', [
@@ -294,7 +303,7 @@ script('UID SEARCH and ESEARCH (RFC 3501 §6.4.8, RFC 4731 §3.1)', [
   'UID SEARCH RETURN (COUNT) KEYWORD $Nothing', 'SEARCH RETURN (MIN) FLAGGED', 'SEARCH RETURN (ALL) 2:3,5,6',
 ]);
 script('STORE variants and FLAGS responses (RFC 3501 §6.4.6)', [
-  'STORE 1 +FLAGS (\\Flagged)', 'STORE 2 -FLAGS (\\Seen)', 'STORE 3 FLAGS (foo $Bar)', 'STORE 1:3 +FLAGS.SILENT (\\Answered)',
+  'STORE 1 +FLAGS (\\Flagged)', 'STORE 5 -FLAGS (\\Seen)', 'STORE 3 FLAGS (foo $Bar)', 'STORE 1:3 +FLAGS.SILENT (\\Answered)',
   'UID STORE 4 -FLAGS.SILENT (\\Draft)', 'UID STORE 4:5 +FLAGS ($Forwarded)', 'STORE 5 -FLAGS ()', 'STORE 6 FLAGS.SILENT (\\Seen \\Flagged)',
   `FETCH ${ALL} FLAGS`, 'SEARCH KEYWORD foo', 'SEARCH UNKEYWORD $Bar',
 ]);

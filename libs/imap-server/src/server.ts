@@ -5,6 +5,7 @@
 import type net from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { Listeners, type ListenOptions } from '../../netio/src/listeners.js';
+import { LimitWarning } from '../../netio/src/limit.js';
 import type { ImapServerConfig, ImapServerDeps } from './deps.js';
 import { Session, type SessionHost } from './session.js';
 import { MemoryRegistry } from '../../registry/src/memory.js';
@@ -30,6 +31,7 @@ export class ImapServer implements SessionHost {
       tls: () => this.tlsCtx, idPrefix: '',
       onConnection: (sock, secure, id) => this.startSession(sock, secure, id),
       onHandshakeError: (err, id) => deps.logger.debug({ err, conn: id }, 'TLS handshake failed'),
+      limit: { max: () => this.cfg.processLimit ?? Infinity, protocol: 'imap', warning: new LimitWarning('imap', (msg, dropped) => deps.logger.warn({ dropped }, msg)) },
     });
     this.slots = new SessionSlots<Session>(deps.registry ?? new MemoryRegistry(deps.config.hostname), (err) => deps.logger.warn({ err }, 'session registry unavailable'));
   }

@@ -6,7 +6,8 @@
  * non-UID forms) nor when no command is in progress; messages expunged meanwhile stay in the
  * view (their sequence numbers stay valid) until the next point where EXPUNGE is allowed.
  */
-import type { MailboxSnapshot, MessageRecord } from '../../mailstore/src/types.js';
+import { SYSTEM_FLAGS, type MailboxSnapshot, type MessageRecord } from '../../mailstore/src/types.js';
+import { LIMITS } from '../../core/src/limits.js';
 import { formatFlags } from './encode.js';
 
 export interface ViewEntry {
@@ -29,6 +30,8 @@ export class MailboxView {
   invalid = false;
   /** Include MODSEQ in unsolicited FETCH responses (CONDSTORE enabled, RFC 7162 §3.2). */
   condstore = false;
+  /** EXAMINE: PERMANENTFLAGS stay empty when keywords are announced. */
+  readOnly = false;
 
   /** The snapshot arrays last applied: the store replaces (never mutates) them on change, so the same reference means nothing to diff. */
   private lastMessages: readonly MessageRecord[] | null = null;
@@ -98,7 +101,7 @@ export class MailboxView {
       if (allowExpunge) out.push(...this.flushExpunges());
       this.uidNext = snap.uidNext;
       if (snap.highestModseq > this.highestModseq) this.highestModseq = snap.highestModseq;
-      this.keywords = snap.keywords;
+      out.push(...this.keywordUpdate(snap.keywords));
       return out;
     }
     this.lastMessages = snap.messages;
@@ -139,8 +142,25 @@ export class MailboxView {
     if (added > 0 || newRecent > 0) out.push(`* ${this.countRecent()} RECENT\r\n`);
     this.uidNext = snap.uidNext;
     if (snap.highestModseq > this.highestModseq) this.highestModseq = snap.highestModseq;
-    this.keywords = snap.keywords;
+    out.push(...this.keywordUpdate(snap.keywords));
     return out;
+  }
+
+  /**
+   * A keyword new to the mailbox changes its FLAGS and PERMANENTFLAGS (RFC 3501 §7.2.6, §7.1):
+   * announce both, as Dovecot does, so clients learn it is now defined.
+   */
+  private keywordUpdate(next: readonly string[]): string[] {
+    const known = new Set(this.keywords.map((k) => k.toLowerCase()));
+    const added = next.some((k) => !known.has(k.toLowerCase()));
+    this.keywords = next;
+    if (!added) return [];
+    const flags = [...SYSTEM_FLAGS, ...next].join(' ');
+    const canCreate = next.length < LIMITS.maildirMaxKeywords ? ' \\*' : '';
+    return [
+      `* FLAGS (${flags})\r\n`,
+      this.readOnly ? '* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n' : `* OK [PERMANENTFLAGS (${flags}${canCreate})] Flags permitted.\r\n`,
+    ];
   }
 
   /** Sends pending EXPUNGEs (highest sequence number first, so earlier numbers stay valid). */

@@ -59,6 +59,9 @@ export class LoginProcessPool {
   private generation = 0;
   private closing = false;
   private metricsReq = 0;
+  /** Login processes that died before they were ready, in a row: refills back off (a broken start must not spin). */
+  private failedStarts = 0;
+  private refillTimer: NodeJS.Timeout | null = null;
   private readonly warning: LimitWarning;
   private o: LoginPoolOptions;
 
@@ -138,6 +141,7 @@ export class LoginProcessPool {
   /** Kills every login process (their connections end): the node is shutting down. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.refillTimer) clearTimeout(this.refillTimer);
     const exits = [...this.procs].map((p) => new Promise<void>((r) => {
       if (p.child.exitCode !== null || p.child.signalCode !== null) { r(); return; }
       p.child.once('exit', () => r());
@@ -176,6 +180,7 @@ export class LoginProcessPool {
   private onMessage(p: Proc, m: ChildMessage): void {
     if (m.t === 'ready') {
       p.ready = true;
+      this.failedStarts = 0;
       if (p.startTimer) clearTimeout(p.startTimer);
       // Reloaded (or drained) while it was starting: it still serves what was queued for it.
       if (p.generation !== this.generation && p.pending.length === 0) { this.drain(p); this.refill(); return; }
@@ -195,6 +200,12 @@ export class LoginProcessPool {
     if (!expected && !this.closing) {
       this.o.logger.warn({ service: this.o.service, pid: p.child.pid, code, signal, connections: p.load },
         `login process ${p.child.pid} died (${signal ?? `exit ${code}`}); its ${p.load} connection(s) are lost`);
+    }
+    if (!p.ready && !this.closing) {
+      this.failedStarts++;
+      const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failedStarts, 7));
+      if (!this.refillTimer) this.refillTimer = setTimeout(() => { this.refillTimer = null; this.refill(); }, delay);
+      return;
     }
     this.refill();
   }

@@ -47,6 +47,8 @@ export function serveLoginProcess(o: LoginProcessOptions): { ready(): void; read
   });
   // The parent died or closed the channel: nobody counts our connections any more.
   process.on('disconnect', () => exit(load === 0 ? 0 : 1));
+  // The node is shutting down: unregister the sessions (registry) rather than leave them to expire.
+  process.on('SIGTERM', () => exit(0));
   return {
     ready: () => tell({ t: 'ready' }),
     get connections() { return load; },

@@ -107,6 +107,10 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
         noSelect: isParent,
       });
     }
+    // RFC 3501 §6.3.6: a subscription is not removed when its mailbox goes away; LSUB still lists it.
+    for (const n of subscribed) {
+      if (n !== 'INBOX' && !names.has(n) && !parents.has(n)) out.push({ name: n, specialUse: [], subscribed: true, noSelect: true, nonExistent: true });
+    }
     return out;
   }
 

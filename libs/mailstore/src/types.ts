@@ -46,6 +46,8 @@ export interface MailboxInfo {
   readonly subscribed: boolean;
   /** True for a name that exists only as a parent of others (\NonExistent / \Noselect). */
   readonly noSelect: boolean;
+  /** A subscribed name with no mailbox (RFC 3501 §6.3.6: subscriptions outlive mailboxes); LSUB only. */
+  readonly nonExistent?: boolean;
 }
 
 export interface MailboxStatus {

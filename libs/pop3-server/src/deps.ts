@@ -31,6 +31,8 @@ export interface Pop3ServerConfig {
   idleTimeoutMs: number;
   /** mail_max_userip_connections for POP3. */
   maxUserIpConnections: number;
+  /** Connections at a time (Dovecot service pop3 process_limit); absent = unlimited. Read on every accept. */
+  processLimit?: number;
 }
 
 /** APOP (RFC 1939 §7) needs the plaintext-equivalent secret; null when the user has none (hashed password). */

@@ -5,6 +5,7 @@
 import type net from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { Listeners, type ListenOptions } from '../../netio/src/listeners.js';
+import { LimitWarning } from '../../netio/src/limit.js';
 import type { Pop3ServerConfig, Pop3ServerDeps } from './deps.js';
 import { Pop3Session, type SessionHost } from './session.js';
 import { MemoryRegistry } from '../../registry/src/memory.js';
@@ -33,6 +34,7 @@ export class Pop3Server implements SessionHost {
       tls: () => this.tlsCtx, idPrefix: 'p',
       onConnection: (sock, secure, id) => this.startSession(sock, secure, id),
       onHandshakeError: (err, id) => deps.logger.debug({ err, conn: id }, 'TLS handshake failed'),
+      limit: { max: () => this.cfg.processLimit ?? Infinity, protocol: 'pop3', warning: new LimitWarning('pop3', (msg, dropped) => deps.logger.warn({ dropped }, msg)) },
     });
     this.slots = new SessionSlots<Pop3Session>(deps.registry ?? new MemoryRegistry(deps.config.hostname), (err) => deps.logger.warn({ err }, 'session registry unavailable'));
   }

@@ -39,7 +39,7 @@ async function entries(s: Session): Promise<Map<string, Entry>> {
       let parent = name.slice(0, slash);
       for (;;) {
         const p = map.get(parent);
-        if (p) { p.hasChildren = true; if (e.info.subscribed) p.subscribedChild = true; }
+        if (p) { if (!e.info.nonExistent) p.hasChildren = true; if (e.info.subscribed) p.subscribedChild = true; }
         const i = parent.lastIndexOf('/');
         if (i <= 0) break;
         parent = parent.slice(0, i);
@@ -65,6 +65,8 @@ export async function list(s: Session, cmd: CmdOf<'LIST'>): Promise<void> {
   const recursive = sel.has('RECURSIVEMATCH');
   for (const [name, e] of all) {
     if (!regexes.some((r) => r.test(name))) continue;
+    // A subscription without a mailbox shows only in LIST (SUBSCRIBED) (RFC 5258 §3.1 \NonExistent).
+    if (e.info.nonExistent && !onlySubscribed) continue;
     let childInfo = false;
     if (onlySubscribed && !e.info.subscribed) {
       if (recursive && e.subscribedChild) childInfo = true; else continue;
@@ -102,7 +104,8 @@ export async function lsub(s: Session, cmd: CmdOf<'LSUB'>): Promise<void> {
     if (!e.info.subscribed) continue;
     if (re.test(name)) {
       sent.add(name);
-      s.write(`* LSUB (${e.info.noSelect ? '\\Noselect' : ''}) "/" ${mailboxName(name)}\r\n`);
+      // A subscribed name whose mailbox is gone is listed with no attributes, as Dovecot does.
+      s.write(`* LSUB (${e.info.noSelect && !e.info.nonExistent ? '\\Noselect' : ''}) "/" ${mailboxName(name)}\r\n`);
       continue;
     }
     // RFC 3501 §6.3.9: with "%", an unsubscribed parent of a subscribed match is shown \Noselect.

@@ -21,6 +21,7 @@ export async function select(s: Session, cmd: CmdOf<'SELECT' | 'EXAMINE'>): Prom
   }
   if (cmd.condstore) s.enabled.add('CONDSTORE');
   view.condstore = s.enabled.has('CONDSTORE');
+  view.readOnly = mb.readOnly;
   const flags = [...SYSTEM_FLAGS, ...view.keywords];
   s.write(`* FLAGS (${flags.join(' ')})\r\n`);
   s.write(`* ${view.exists} EXISTS\r\n`);
