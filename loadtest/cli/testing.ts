@@ -68,7 +68,12 @@ log:
   return {
     dir, mailRoot: join(dir, 'data', 'mail'), imap, imaps, pop3: opt('pop3'), lmtp: opt('lmtp'), sieve: opt('managesieve'), cert: readFileSync(join(dir, 'data', 'tls', 'cert.pem'), 'utf8'), svc,
     async stop() {
-      if (svc.child.exitCode === null && svc.child.signalCode === null) { svc.child.kill('SIGTERM'); await svc.exited; }
+      if (svc.child.exitCode === null && svc.child.signalCode === null) {
+        svc.child.kill('SIGTERM');
+        const t = setTimeout(() => svc.child.kill('SIGKILL'), 10_000);
+        await svc.exited;
+        clearTimeout(t);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

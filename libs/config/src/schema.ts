@@ -92,6 +92,8 @@ export interface MailConfig {
     loginMode: 'high-security' | 'high-performance'; processMinAvail: number;
     imapProcessLimit: number; imapClientLimit: number; pop3ProcessLimit: number; pop3ClientLimit: number;
     sieveProcessLimit: number; sieveClientLimit: number;
+    /** quota-status on the proxy (services/proxy/quota-status.ts): home server FQDN -> that backend's quota-status host:port. */
+    quotaStatusBackends: Record<string, string>;
   };
 }
 
@@ -436,5 +438,9 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     pop3ClientLimit: leaf(integer(1, 100_000), LIMITS.loginClientLimit, 'pop3-login client_limit (high-performance mode).'),
     sieveProcessLimit: leaf(integer(1, 100_000), LIMITS.loginProcessLimit, 'managesieve-login process_limit.'),
     sieveClientLimit: leaf(integer(1, 100_000), LIMITS.loginClientLimit, 'managesieve-login client_limit (high-performance mode).'),
+    quotaStatusBackends: {
+      kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, what: 'home server name' }), value: hostPort, def: {},
+      reason: 'quota-status service of each home server (same names as proxy.backends): the proxy\'s quota-status (quotaStatus.port) forwards each Postfix policy request to the recipient\'s home backend; {} = no quota-status on the proxy.',
+    },
   },
 };

@@ -147,6 +147,8 @@ export const LIMITS = {
   quotaStatusMaxRequestBytes: 64 * 1024,
   /** quota-status: idle time before a policy connection is closed (Postfix smtpd_policy_service_timeout is 100 s; it reuses connections). */
   quotaStatusIdleTimeoutMs: 5 * 60 * 1000,
+  /** quota-status on a proxy: connect + answer of the home backend; past it the proxy answers quotaStatus.fail (Postfix waits 100 s at most). */
+  quotaStatusBackendTimeoutMs: 3_000,
   /** Quota warning thresholds state file size cap (one small JSON per user). */
   quotaWarningStateMaxBytes: 4096,
   /** LDAP connections per pool (searches; user binds have a second pool of the same size). (config) */

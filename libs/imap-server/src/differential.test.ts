@@ -138,6 +138,40 @@ iVBORw0KGgo=
 --x--
 --d--
 `), flags: '\\Deleted', date: D },
+  // 8: odd header syntax: no space after colon, empty Subject, duplicate Subject (first wins), empty To,
+  // adjacent encoded words, upper-case media type and parameter names, RFC 2047 word in a filename
+  { bytes: crlf(`From:nospace@example.org
+Subject:
+Subject: second subject ignored
+To:
+Cc: =?UTF-8?Q?J=C3=BCrgen?= =?UTF-8?Q?_M=C3=BCller?= <jm@example.de>, "Last, First" <lf@example.de>
+Date: Mon, 9 Nov 2026 12:00:00 +0000
+MIME-Version: 1.0
+Content-Type: MULTIPART/MIXED; BOUNDARY="==b=="
+
+--==b==
+Content-Type: TEXT/HTML; CHARSET=UTF-8
+Content-Transfer-Encoding: BASE64
+
+PGI+SMOkbGxvPC9iPg==
+--==b==
+Content-Type: application/pdf; name="=?UTF-8?Q?Bericht_=C3=BC.pdf?="
+Content-Disposition: ATTACHMENT; FILENAME="=?UTF-8?Q?Bericht_=C3=BC.pdf?="
+
+%PDF-1.4 fake
+--==b==--
+`), flags: '\\Seen $Label1', date: '09-Nov-2026 12:00:00 +0000' },
+  // 9: header only, no empty line, no body
+  { bytes: Buffer.from('From: headonly@example.org\r\nDate: Tue, 10 Nov 2026 12:00:00 +0000\r\nSubject: header only\r\n', 'latin1'), date: '10-Nov-2026 12:00:00 +0000' },
+  // 10: multipart without boundary parameter, and a multipart with no parts at all in a message/rfc822
+  { bytes: crlf(`From: noboundary@example.org
+Date: Wed, 11 Nov 2026 12:00:00 +0000
+Subject: no boundary
+MIME-Version: 1.0
+Content-Type: multipart/mixed
+
+just text, really
+`), flags: '\\Answered', date: '11-Nov-2026 12:00:00 +0000' },
 ];
 
 /**
@@ -172,13 +206,27 @@ const DOVECOT_DEVIATIONS: Deviation[] = [
     cmd: /^SEARCH KEYWORD \$Nothing$/, line: /^\* (FLAGS|OK \[PERMANENTFLAGS)/, drop: true,
   },
   {
+    why: 'RFC 3501 §6.4.5: "the blank line is included in all header fetches, except in the case of a message which '
+      + 'has no body and no blank line" (message 9); Dovecot adds it to HEADER.FIELDS (not to .NOT)',
+    line: /^\* 9 FETCH .*BODY\[HEADER\.FIELDS \(/, from: /(BODY\[HEADER\.FIELDS \([^)]*\)\](?:<\d+>)? "[^"]*)\\r\\n"/g, to: '$1"',
+  },
+  {
+    why: 'RFC 3501 §6.3.2/§6.4.6: STORE in an EXAMINEd mailbox fails (NO); Dovecot answers OK "Store ignored"',
+    cmd: /^STORE 2 \+FLAGS \(\\Flagged\)$/, line: /^D\d+ OK$/, from: / OK$/, to: ' NO [READ-ONLY]',
+  },
+  {
+    why: 'no RFC decides which of two Subject fields (RFC 5322 §3.6 allows one) the ENVELOPE shows; we take the '
+      + 'first, Dovecot the last',
+    line: /^\* 8 FETCH \(ENVELOPE/, from: '"second subject ignored"', to: '""',
+  },
+  {
     why: 'the same: the keyword Dovecot defined while searching stays in its later FLAGS/PERMANENTFLAGS',
     line: /^\* (FLAGS|OK \[PERMANENTFLAGS)/, from: ' $Nothing', to: '',
   },
   {
     why: 'RFC 3501 §6.4.4: NOT (SEEN FLAGGED) = OR NOT SEEN NOT FLAGGED matches a seen, unflagged message (1); '
       + 'Dovecot 2.3.19 simplifies the OR of two negated flags into "neither flag" and misses it',
-    cmd: /^SEARCH (NOT \(SEEN FLAGGED\)|OR NOT SEEN NOT FLAGGED)$/, line: /^\* SEARCH/, from: '* SEARCH 2 3 4 5 6 7', to: '* SEARCH 1 2 3 4 5 6 7',
+    cmd: /^SEARCH (NOT \(SEEN FLAGGED\)|OR NOT SEEN NOT FLAGGED)$/, line: /^\* SEARCH/, from: /^\* SEARCH 2 3 /, to: '* SEARCH 1 2 3 ',
   },
 ];
 
@@ -202,6 +250,8 @@ function corrected(cmd: string, lines: string[]): string[] {
  * - a non-UID STORE may include UID in its FETCH responses (RFC 3501 §7.4.2 lists no fixed item
  *   set for unsolicited FETCH; RFC 7162 §3.2.4 even requires it under QRESYNC); we always send it;
  * - a RECENT response after expunges (RFC 3501 §7.3.2 lets the server update the count any time).
+ * Not normalised but avoided by the script: a STORE that changes nothing gets no FETCH from
+ * Dovecot and one from us (RFC 3501 §6.4.6 "normally" returns the updated value: both are fine).
  */
 function freedoms(cmd: string, lines: string[]): string[] {
   let out = lines;
@@ -263,6 +313,9 @@ script('FETCH nested part numbers and .MIME/.HEADER/.TEXT (RFC 3501 §6.4.5)', [
   'FETCH 2 BODY.PEEK[2.HEADER.FIELDS (subject)]',
   'FETCH 7 (BODY.PEEK[1] BODY.PEEK[1.1] BODY.PEEK[2.1] BODY.PEEK[2.2] BODY.PEEK[2.2.MIME] BODY.PEEK[2.TEXT] BODY.PEEK[2.1.MIME])',
   'FETCH 6 (BODY.PEEK[1] BODY.PEEK[2] BODY.PEEK[2.MIME])',
+  'FETCH 2 (BODY.PEEK[3.1] BODY.PEEK[2.1.MIME] BODY.PEEK[1.2.MIME])',
+  'FETCH 8 (BODY.PEEK[1] BODY.PEEK[2] BODY.PEEK[1.MIME] BODY.PEEK[2.MIME])',
+  'FETCH 9:10 (BODY.PEEK[1] BODY.PEEK[TEXT] BODY.PEEK[HEADER] BODY.PEEK[1.MIME])',
 ]);
 script('FETCH partial <o.n> (RFC 3501 §6.4.5)', [
   `FETCH ${ALL} BODY.PEEK[]<0.10>`,
@@ -288,6 +341,8 @@ script('SEARCH BODY and TEXT with charsets and transfer encodings (RFC 3501 §6.
   'SEARCH BODY "digest body"', 'SEARCH BODY "deep part"', 'SEARCH BODY nonexistentword',
   `SEARCH CHARSET UTF-8 BODY ${lit('Köln')}`, `SEARCH CHARSET UTF-8 BODY ${lit('Grüß')}`, `SEARCH CHARSET UTF-8 TEXT ${lit('KÖLN')}`,
   'SEARCH CHARSET US-ASCII BODY html', 'SEARCH CHARSET UTF-8 TEXT "line two"',
+  `SEARCH CHARSET UTF-8 FROM ${lit('André')}`, `SEARCH CHARSET UTF-8 CC ${lit('Jürgen Müller')}`, 'SEARCH CC "Last, First"',
+  'SEARCH SUBJECT "second subject"', 'SEARCH CHARSET KOI8-Z BODY x', 'SEARCH CHARSET UTF-8 BODY', 'SEARCH HEADER Subject ""', 'SEARCH TEXT headonly', 'SEARCH BODY "just text"',
 ]);
 script('SEARCH dates, sizes, sets, OR/NOT (RFC 3501 §6.4.4)', [
   'SEARCH BEFORE 3-Nov-2026', 'SEARCH ON 2-Nov-2026', 'SEARCH SINCE 3-Nov-2026', 'SEARCH ON 1-Jan-2020',
@@ -304,7 +359,7 @@ script('UID SEARCH and ESEARCH (RFC 3501 §6.4.8, RFC 4731 §3.1)', [
 ]);
 script('STORE variants and FLAGS responses (RFC 3501 §6.4.6)', [
   'STORE 1 +FLAGS (\\Flagged)', 'STORE 5 -FLAGS (\\Seen)', 'STORE 3 FLAGS (foo $Bar)', 'STORE 1:3 +FLAGS.SILENT (\\Answered)',
-  'UID STORE 4 -FLAGS.SILENT (\\Draft)', 'UID STORE 4:5 +FLAGS ($Forwarded)', 'STORE 5 -FLAGS ()', 'STORE 6 FLAGS.SILENT (\\Seen \\Flagged)',
+  'UID STORE 4 -FLAGS.SILENT (\\Draft)', 'UID STORE 5 +FLAGS ($Forwarded)', 'STORE 7 -FLAGS (\\Deleted)', 'STORE 4:5 FLAGS.SILENT ($Forwarded)', 'STORE 6 FLAGS.SILENT (\\Seen \\Flagged)',
   `FETCH ${ALL} FLAGS`, 'SEARCH KEYWORD foo', 'SEARCH UNKEYWORD $Bar',
 ]);
 script('FETCH non-PEEK sets \\Seen (RFC 3501 §6.4.5)', ['FETCH 2 BODY[1.1]', 'FETCH 3 RFC822.TEXT', 'FETCH 2:3 FLAGS']);
@@ -313,6 +368,14 @@ script('LIST and LSUB patterns with * and % (RFC 3501 §6.3.8-9)', [
   'CREATE A', 'CREATE A/B', 'CREATE A/B/C', 'CREATE Ab', 'CREATE x/y', 'SUBSCRIBE A/B', 'SUBSCRIBE Ab', 'CREATE Gone', 'SUBSCRIBE Gone', 'DELETE Gone',
   'LIST "" ""', 'LIST "" *', 'LIST "" %', 'LIST "" A/%', 'LIST "" A/*', 'LIST "" *B*', 'LIST "" %/%', 'LIST A/ %', 'LIST "" inbox', 'LIST "" InBoX',
   'LIST "" nothing*', 'LSUB "" *', 'LSUB "" %', 'LSUB "" A/%',
+]);
+script('APPEND with APPENDUID, EXAMINE, CLOSE, RENAME (RFC 3501 §6.3, RFC 4315 §3)', [
+  `APPEND A/B (\\Seen $Label1) "12-Nov-2026 08:00:00 +0000" ${lit('Subject: appended\r\n\r\nbody\r\n')}`,
+  `APPEND A/B ${lit('Subject: second\r\n\r\nbody\r\n')}`, 'APPEND Missing {1+}\r\nx',
+  'STATUS A/B (MESSAGES RECENT UNSEEN UIDNEXT)', 'EXAMINE A/B', 'FETCH 1:* (FLAGS BODY[TEXT])', 'FETCH 1:* FLAGS', 'STORE 2 +FLAGS (\\Flagged)',
+  'SELECT A/B', 'STORE 1:2 +FLAGS.SILENT (\\Deleted)', 'CLOSE', 'STATUS A/B (MESSAGES)',
+  'CREATE Entw&APw-rfe', 'CREATE Entw&APw-rfe/Sub', 'LIST "" Entw*', 'RENAME A Z', 'LIST "" *', 'RENAME Z/B A', 'LIST "" %', 'DELETE Ab', 'DELETE x',
+  'LIST "" *', 'LSUB "" *', 'SELECT Diff',
 ]);
 script('COPY and MOVE with COPYUID (RFC 4315 §3, RFC 6851 §4)', [
   'CREATE Other', 'COPY 1:3 Other', 'UID COPY 5,7 Other', 'COPY 2 Missing', 'STATUS Other (MESSAGES UIDNEXT)',

@@ -106,7 +106,7 @@ export function formatBodyStructure(part: BodyPart, extensible: boolean, depth =
   if (ct.type === 'multipart') {
     const kids = part.children && part.children.length > 0 && depth < 100
       ? part.children.map((c) => formatBodyStructure(c, extensible, depth + 1)).join('')
-      : EMPTY_PART;
+      : extensible ? EMPTY_PART.slice(0, -1) + ' NIL NIL NIL NIL)' : EMPTY_PART; // extension data as for any part
     let s = '(' + kids + ' ' + imapString(ct.subtype);
     if (extensible) s += ` ${params(ct.params)} ${disposition(part)} ${language(part)} ${nstring(part.location)}`;
     return s + ')';

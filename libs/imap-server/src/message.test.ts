@@ -170,6 +170,9 @@ test('STORE +FLAGS/-FLAGS/FLAGS/.SILENT and keywords (RFC 3501 §6.4.6)', async 
   assert.deepEqual(await c.cmd('a', 'STORE 1:2 +FLAGS (\\Flagged $Work)'), [
     '* 1 FETCH (UID 1 FLAGS ($Work \\Flagged \\Recent))'.replace('($Work \\Flagged \\Recent)', '(' + ['$Work', '\\Flagged'].sort().join(' ') + ' \\Recent)'),
     '* 2 FETCH (UID 2 FLAGS (' + ['$Work', '\\Flagged'].sort().join(' ') + ' \\Recent))',
+    // RFC 3501 §7.2.6: the new keyword changes the mailbox's FLAGS; announced as Dovecot does.
+    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)',
+    '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted.',
     'a OK STORE completed',
   ]);
   assert.deepEqual(await c.cmd('b', 'STORE 1 -FLAGS.SILENT ($Work)'), ['b OK STORE completed']);

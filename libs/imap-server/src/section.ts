@@ -15,6 +15,14 @@ function isMessage(p: BodyPart): boolean {
   return p.contentType.type === 'message' && (p.contentType.subtype === 'rfc822' || p.contentType.subtype === 'global') && !!p.message;
 }
 
+function emptyPart(at: number): BodyPart {
+  return {
+    headerStart: at, bodyStart: at, bodyEnd: at, bodyLines: 0,
+    contentType: { type: 'text', subtype: 'plain', params: [['charset', 'us-ascii']] }, contentTypeGiven: false,
+    encoding: '7BIT', id: null, description: null, md5: null, disposition: null, language: null, location: null,
+  };
+}
+
 /** Finds part `path` ([] = the whole message). Returns null when it does not exist. */
 export function findPart(st: MessageStructure, path: readonly number[]): BodyPart | null {
   let node: BodyPart | null = null;
@@ -28,6 +36,9 @@ export function findPart(st: MessageStructure, path: readonly number[]): BodyPar
     else container = node;
     if (container.contentType.type === 'multipart') {
       const kids = container.children ?? [];
+      // A multipart without parts shows one empty text/plain part in BODYSTRUCTURE (encode.ts
+      // EMPTY_PART), so part 1 exists and is empty, as in Dovecot (RFC 3501 §6.4.5 numbering).
+      if (kids.length === 0 && n === 1) { node = emptyPart(container.bodyEnd); continue; }
       if (n < 1 || n > kids.length) return null;
       node = kids[n - 1]!;
     } else {

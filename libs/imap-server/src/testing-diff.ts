@@ -221,12 +221,13 @@ function normFetchValue(key: string, v: Val): Val {
 }
 
 /** Response codes whose presence the RFCs require (others are hints, compared by name only if listed here). */
-const KEPT_CODES = new Set(['COPYUID', 'APPENDUID', 'READ-ONLY', 'READ-WRITE', 'TRYCREATE', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'PERMANENTFLAGS']);
+const KEPT_CODES = new Set(['COPYUID', 'APPENDUID', 'READ-ONLY', 'READ-WRITE', 'TRYCREATE', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'PERMANENTFLAGS', 'BADCHARSET']);
 
 function normCode(code: string): string | null {
   const name = code.split(' ')[0]!.toUpperCase();
   if (!KEPT_CODES.has(name)) return null;
   if (name === 'UIDVALIDITY') return 'UIDVALIDITY <v>';
+  if (name === 'BADCHARSET') return name; // the list of supported charsets is the server's (RFC 3501 §7.1)
   if (name === 'COPYUID' || name === 'APPENDUID') {
     const p = code.split(' ');
     return [name, '<v>', ...p.slice(2).map(expandSet)].join(' ');

@@ -144,3 +144,14 @@ for (const mode of ['high-performance', 'high-security'] as const) {
     assert.ok(metrics.length >= 1, 'metrics from the running processes');
   });
 }
+
+test('a login process that cannot start: start() fails, and refills back off instead of spinning', async () => {
+  const logs: string[] = [];
+  const logger = { info: () => undefined, warn: (_o: object, m: string) => logs.push(m), error: (_o: object, m: string) => logs.push(m) };
+  const pool = new LoginProcessPool({ mode: 'high-performance', processLimit: 4, clientLimit: 10, processMinAvail: 1, service: 'imap-login', protocol: 'imap', script, args: ['high-performance', 'crash'], logger });
+  cleanups.push(() => pool.close());
+  await assert.rejects(pool.start(), /exited \(3\) before it was ready/);
+  await new Promise((r) => setTimeout(r, 1500));
+  const died = logs.filter((m) => /login process \d+ died \(exit 3\)/.test(m)).length;
+  assert.ok(died >= 1 && died <= 4, `backed off: ${died} failed starts in 1.5 s`);
+});

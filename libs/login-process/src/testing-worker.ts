@@ -6,6 +6,8 @@ import { serveLoginProcess } from './worker.js';
 
 const mode = process.argv[2] === 'high-security' ? 'high-security' : 'high-performance';
 const tag = process.argv[3] ?? 'g0';
+// A login process that cannot start (broken config, missing file).
+if (tag === 'crash') process.exit(3);
 const lp = serveLoginProcess({
   mode,
   onConnection: (sock) => {

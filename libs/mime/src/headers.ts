@@ -127,7 +127,9 @@ export function selectHeaderFields(headerBuf: Buffer, names: readonly string[], 
     pushCrlf(parts, raw);
     if (raw.length === 0 || raw[raw.length - 1] !== 0x0a) parts.push(CRLF); // last line without line ending
   }
-  parts.push(CRLF);
+  // RFC 3501 §6.4.5: the blank line is included in all header fetches, "except in the case of a
+  // message which has no body and no blank line".
+  if (headerBlockLength(headerBuf) >= 0) parts.push(CRLF);
   return Buffer.concat(parts);
 }
 
