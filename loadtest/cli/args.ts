@@ -72,7 +72,7 @@ const OPTIONS = {
   msgs: { type: 'string' }, box: { type: 'string' }, copybox: { type: 'string' }, 'idle-ms': { type: 'string' }, sizes: { type: 'string' },
   rate: { type: 'string' }, rcpts: { type: 'string' }, 'seed-per-user': { type: 'string' }, keep: { type: 'boolean' },
   protocol: { type: 'string' }, sessions: { type: 'string' }, ramp: { type: 'string' }, 'server-pid': { type: 'string' },
-  inner: { type: 'string' }, 'direct-port': { type: 'string' }, 'proxy-port': { type: 'string' }, 'no-verify': { type: 'boolean' },
+  inner: { type: 'string' }, 'direct-port': { type: 'string' }, 'proxy-port': { type: 'string' }, 'no-verify': { type: 'boolean' }, 'allow-remote': { type: 'boolean' },
   output: { type: 'string' }, html: { type: 'string' }, quiet: { type: 'boolean' },
   coordinator: { type: 'string' }, 'run-id': { type: 'string' }, workers: { type: 'string' }, 'key-prefix': { type: 'string' },
 } as const;
@@ -93,8 +93,11 @@ export function parseCli(argv: string[]): CliOptions {
   const isMerge = cmd === 'merge';
   if (!isMerge && !(PROFILES as readonly string[]).includes(cmd)) throw new UsageError(`unknown profile "${cmd}" (one of: ${PROFILES.join(', ')})`);
 
+  // Loading a server on another host is deliberate: it needs --allow-remote (or LOADTEST_ALLOW_REMOTE=1,
+  // as the Helm chart's load-test Job sets), so a typo never points a storm at a production server.
+  const allowRemote = v['allow-remote'] === true || process.env.LOADTEST_ALLOW_REMOTE === '1';
   const host = v.host ?? '127.0.0.1';
-  if (!isLoopback(host)) throw new UsageError(`--host ${host}: only loopback addresses are allowed (127.0.0.0/8, ::1, localhost)`);
+  if (!allowRemote && !isLoopback(host)) throw new UsageError(`--host ${host}: not a loopback address; add --allow-remote to load a server on another host`);
   const tls = (v.tls ?? 'auto') as TlsMode;
   if (!['none', 'starttls', 'implicit', 'auto'].includes(tls)) throw new UsageError(`--tls: expected none, starttls, implicit or auto, got "${v.tls}"`);
   const ports: Partial<Record<Protocol, number>> = {
@@ -109,7 +112,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (v['source-addresses']) {
     try { sourceAddresses = parseSourceAddresses(v['source-addresses']); } catch (e) { throw new UsageError(`--source-addresses: ${(e as Error).message}`); }
     const bad = sourceAddresses.find((a) => !isLoopback(a));
-    if (bad) throw new UsageError(`--source-addresses: ${bad} is not a loopback address`);
+    if (bad && !allowRemote) throw new UsageError(`--source-addresses: ${bad} is not a loopback address (add --allow-remote)`);
   }
   const target: Target = { host, ports, tls, ca, sourceAddresses, connectTimeoutMs: v['connect-timeout'] ? parseDuration(v['connect-timeout'], '--connect-timeout') : 5000 };
 
@@ -152,7 +155,7 @@ export function parseCli(argv: string[]): CliOptions {
     if (!v.coordinator) throw new UsageError('--workers needs --coordinator redis://HOST:PORT');
     if (!/^rediss?:\/\//.test(v.coordinator)) throw new UsageError(`--coordinator: expected redis://HOST:PORT, got "${v.coordinator}"`);
     const h = new URL(v.coordinator).hostname.replace(/^\[|\]$/g, '');
-    if (!isLoopback(h)) throw new UsageError(`--coordinator: only loopback Redis is allowed, got ${h}`);
+    if (!allowRemote && !isLoopback(h)) throw new UsageError(`--coordinator: ${h} is not a loopback address; add --allow-remote`);
     if (!v['run-id']) throw new UsageError('--coordinator needs --run-id (the same for every worker)');
     coord = { url: v.coordinator, runId: v['run-id'], workers: int(v.workers, '--workers', 1, 1, 10_000), prefix: v['key-prefix'] ?? 'loadtest:' };
   }

@@ -18,7 +18,7 @@ test('usage errors exit 2 with a message naming the problem', async () => {
     [[], /no profile given/],
     [['imap-fast'], /unknown profile "imap-fast"/],
     [['imap-mixed', '--tls', 'sometimes'], /--tls: expected none, starttls, implicit or auto/],
-    [['imap-mixed', '--host', '192.0.2.1'], /only loopback/],
+    [['imap-mixed', '--host', '192.0.2.1'], /not a loopback address; add --allow-remote/],
     [['imap-mixed', '--imap-port', '70000'], /--imap-port: must be between 1 and 65535/],
     [['imap-mixed', '--mix', 'FETCH=200'], /percentages/],
     [['imap-mixed', '--mix', 'FLY=10'], /unknown state "FLY"/],

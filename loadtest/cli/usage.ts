@@ -24,6 +24,7 @@ Target:
   --ca FILE              PEM CA to verify the server certificate (default: not verified)
   --source-addresses R   connect from these addresses, e.g. 127.0.0.2-127.0.0.60
   --connect-timeout T    connect + greeting timeout                              [5s]
+  --allow-remote         allow a non-loopback --host / --coordinator (or LOADTEST_ALLOW_REMOTE=1)
 
 Users:
   --users PATTERN        user name pattern with %d                              [user%d@example.org]

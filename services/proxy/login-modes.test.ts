@@ -44,7 +44,7 @@ async function startProxy(name: string, env: Record<string, string>, redis = tru
 async function login(proxy: Proc, tag = 'a'): Promise<{ c: RawClient; pid: number }> {
   const c = await RawClient.connect(proxy.port('imap'));
   clients.push(c);
-  assert.match(await c.line(), /^\* OK \[CAPABILITY /);
+  assert.match(await c.line(20_000), /^\* OK \[CAPABILITY /);
   assert.match((await c.cmd(tag, `LOGIN ${USERS.alice.user} ${USERS.alice.password}`, 15_000)).at(-1)!, new RegExp(`^${tag} OK `));
   const m = await proxy.waitFor(/"pid":(\d+),[^\n]*"service":"imap-login"[^\n]*"user":"alice@example\.org"[^\n]*"msg":"proxying"/, 10_000);
   return { c, pid: Number(m[1]) };
@@ -57,7 +57,7 @@ async function works(c: RawClient, tag: string): Promise<void> {
 
 async function closedAfter(c: RawClient): Promise<string[]> {
   const rest: string[] = [];
-  for (;;) { try { rest.push(await c.line(5000)); } catch { break; } }
+  for (;;) { try { rest.push(await c.line(15_000)); } catch { break; } }
   assert.ok(c.closed, 'connection closed');
   return rest;
 }
@@ -72,7 +72,7 @@ test('high-security: one login process per connection (IMAP and implicit TLS); p
   // Implicit TLS: the handshake runs in the login process too.
   const tls = await RawClient.connect(proxy.port('imaps'), true);
   clients.push(tls);
-  assert.match(await tls.line(), /^\* OK /);
+  assert.match(await tls.line(20_000), /^\* OK /);
   // Three connections = process_limit: the fourth gets the clean refusal, and the warning is logged.
   const four = await RawClient.connect(proxy.port('imap'));
   clients.push(four);
@@ -86,7 +86,7 @@ test('high-security: one login process per connection (IMAP and implicit TLS); p
   await works(two.c, 's2');
   // SIGHUP: the established session stays; new connections are served by new processes.
   proxy.child.kill('SIGHUP');
-  await proxy.waitFor(/reload: new login processes use the new configuration/, 5000);
+  await proxy.waitFor(/reload: new login processes use the new configuration/, 15_000);
   await works(two.c, 's3');
   const three = await login(proxy, 'c');
   assert.ok(![one.pid, two.pid].includes(three.pid));
@@ -108,7 +108,7 @@ test('high-performance: process_min_avail processes share the connections (least
   await proxy.waitFor(/service\(imap-login\): process_limit \(2\) reached, client connections are being dropped/, 5000);
   // SIGHUP with raised limits: the four sessions stay in their (old) processes.
   proxy.child.kill('SIGHUP');
-  await proxy.waitFor(/reload: new login processes use the new configuration/, 5000);
+  await proxy.waitFor(/reload: new login processes use the new configuration/, 15_000);
   for (const [i, x] of s.entries()) await works(x.c, `r${i}`);
   // Kill one old process: only its two sessions end; the others keep working.
   const victim = s[0]!.pid;

@@ -12,6 +12,7 @@ import { onShutdown } from '../mail/shutdown.js';
 import { LoginServices, limitWarnings } from './login-services.js';
 import { aggregatedRegistry, loginMetrics } from './login-metrics.js';
 import { startLmtpProxyNode } from './lmtp-proxy.js';
+import { startProxyNodeServices } from './node-services.js';
 
 const USAGE = 'usage: mailproxy [--config FILE]   run a login proxy node (config section `proxy`, docs/configuration.md)\n';
 
@@ -47,10 +48,13 @@ async function main(): Promise<number | null> {
   // LMTP proxy (libs/lmtp-proxy, docs/lmtp-proxy.md): in this process; recipients split by home server.
   const lmtp = c.proxy.lmtpPort !== null || c.proxy.lmtpSocket !== false ? await startLmtpProxyNode(c, logger, metrics.registry) : null;
   if (lmtp) bound.push(...lmtp.bound);
+  // quota-status (asks the recipient's home backend) and the admin API (mailctl): node-services.ts.
+  const side = await startProxyNodeServices(c, config, logger, metrics.registry, () => login.collectMetrics());
+  if (side) bound.push(...side.bound);
   for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
   let ready = false;
   const http = c.http.port === null ? null : await startHttp({ host: c.http.host, port: c.http.port, registry: aggregatedRegistry(metrics.registry, login), checks: { listeners: () => ready } });
-  onShutdown(logger, () => [['lmtp', async () => lmtp?.close()], ['login services', () => login.close()], ['http', async () => http?.close()]], 30_000, () => { ready = false; });
+  onShutdown(logger, () => [['lmtp', async () => lmtp?.close()], ['admin, quota-status', async () => side?.close()], ['login services', () => login.close()], ['http', async () => http?.close()]], 30_000, () => { ready = false; });
   // SIGHUP (`mailctl reload`): new mode and limits for new connections; established ones stay with their
   // login processes, which exit when their connections end. Listeners and ports change on restart.
   process.on('SIGHUP', () => {

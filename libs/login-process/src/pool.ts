@@ -91,7 +91,7 @@ export class LoginProcessPool {
     }
     if (!target) {
       // Each process holds its connections until they end, whatever generation it is from.
-      if (this.procs.size >= this.o.processLimit) {
+      if (this.counted() >= this.o.processLimit) {
         this.warning.hit('process_limit', this.o.processLimit);
         refuse(sock, this.o.protocol, implicitTls);
         return;
@@ -160,7 +160,15 @@ export class LoginProcessPool {
     if (this.closing) return;
     let open = 0;
     for (const p of this.procs) if (!p.closedToNew) open++;
-    while (open < this.minAvail && this.procs.size < this.o.processLimit) { this.spawn(); open++; }
+    let counted = this.counted();
+    while (open < this.minAvail && counted < this.o.processLimit) { this.spawn(); open++; counted++; }
+  }
+
+  /** Processes that count toward process_limit: all but those closed to new connections with none left (they are exiting). */
+  private counted(): number {
+    let n = 0;
+    for (const p of this.procs) if (!p.closedToNew || p.load > 0) n++;
+    return n;
   }
 
   private spawn(): Proc {
