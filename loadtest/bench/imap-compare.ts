@@ -93,7 +93,15 @@ async function runOne(name: ServerName, rep: number, bigMaster: string, smallMas
     }
     if (ONLY.has('mixed')) { step(`mixed sessions (${CLIENTS} clients, ${DURATION} s)`); out.mixed = await mixed(server, users, PASSWORD, CLIENTS, DURATION, SMALL, false); }
     if (ONLY.has('loggedin')) { step(`mixed, logged in (${CLIENTS} clients, ${DURATION} s)`); out.loggedIn = await mixed(server, users, PASSWORD, CLIENTS, DURATION, SMALL, true); }
-    if (ONLY.has('idle')) { step(`idle memory (${IDLE} connections)`); out.idle = await idleMemory(server, users, PASSWORD, IDLE); }
+    if (ONLY.has('idle')) {
+      // A fresh server: memory left over from the workloads above (and given back to the OS
+      // meanwhile) must not blur the per-connection delta.
+      await server.stop();
+      server = null;
+      server = name === 'ours' ? await startOurs(opts) : await startDovecotServer(opts);
+      step(`idle memory (${IDLE} connections)`);
+      out.idle = await idleMemory(server, users, PASSWORD, IDLE);
+    }
   } finally {
     await server?.stop();
     rmSync(runDir, { recursive: true, force: true });

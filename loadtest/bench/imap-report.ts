@@ -23,7 +23,9 @@ export interface SummaryRow {
 
 function stat(v: number[]): Stat {
   const s = [...v].sort((a, b) => a - b);
-  return { median: s[Math.floor((s.length - 1) / 2)]!, min: s[0]!, max: s[s.length - 1]!, n: s.length };
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, n: s.length };
 }
 
 export function summarise(samples: Sample[]): SummaryRow[] {

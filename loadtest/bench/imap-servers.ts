@@ -15,6 +15,8 @@ export interface BenchServer {
   port: number;
   /** Every process whose memory counts for this server. */
   pids(): number[];
+  /** Before a memory sample: ours runs a full GC (Dovecot has nothing to collect). */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export interface StartOptions {
 
 export async function startOurs(o: StartOptions): Promise<BenchServer> {
   const script = new URL('./imap-server-proc.js', import.meta.url).pathname;
-  const child: ChildProcess = spawn(process.execPath, [...(o.nodeFlags ?? []), script, '--root', o.mailRoot, '--fsync', o.fsync ? '1' : '0'], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...(o.nodeFlags ?? []), script, '--root', o.mailRoot, '--fsync', o.fsync ? '1' : '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
@@ -57,6 +59,7 @@ export async function startOurs(o: StartOptions): Promise<BenchServer> {
     name: 'ours',
     port,
     pids: () => (child.pid ? [child.pid] : []),
+    settle: async () => { child.kill('SIGUSR2'); await new Promise((r) => setTimeout(r, 1000)); },
     stop: async () => {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -77,5 +80,5 @@ export async function startDovecotServer(o: StartOptions): Promise<BenchServer> 
     // Same durability as ours: fsync on = Dovecot's default (mail_fsync = optimized), off = never.
     fsyncNever: !o.fsync,
   });
-  return { name: 'dovecot', port, pids: () => d.pids(), stop: () => d.stop() };
+  return { name: 'dovecot', port, pids: () => d.pids(), settle: async () => {}, stop: () => d.stop() };
 }

@@ -222,6 +222,7 @@ export async function idleMemory(server: BenchServer, users: string[], password:
     await c.logout();
   }
   await sleep(1500);
+  await server.settle();
   const before = memoryOf(server.pids());
   const conns: ImapClient[] = [];
   const idles: Promise<ImapResponse>[] = [];
@@ -240,6 +241,7 @@ export async function idleMemory(server: BenchServer, users: string[], password:
     }
   }));
   await sleep(3000);
+  await server.settle();
   const after = memoryOf(server.pids());
   for (const c of conns) c.idleDone();
   await Promise.allSettled(idles);

@@ -31,8 +31,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startProxy(name: string, env: Record<string, string>, redis = true): Promise<Proc> {
-  const p = startProc('proxy', writeProxyConfig(dir, name, { 'site-a.test': backendPort }), {
+async function startProxy(name: string, env: Record<string, string>, redis = true, more: { pop3Backends?: Record<string, number> } = {}): Promise<Proc> {
+  const p = startProc('proxy', writeProxyConfig(dir, name, { 'site-a.test': backendPort }, 'admin: { port: null }', more), {
     ...(redis ? { MAIL_REDIS__URL: 'redis://127.0.0.1:6379', MAIL_REDIS__PREFIX: JSON.stringify(prefix) } : {}), ...env,
   });
   procs.push(p);
@@ -126,14 +126,23 @@ test('high-performance: process_min_avail processes share the connections (least
   await proxy.stop();
 });
 
-test('limits that cannot hold together are warned at start and at reload (Dovecot config checker style)', async () => {
-  const proxy = await startProxy('warn', { MAIL_PROXY__LOGINMODE: 'high-security', MAIL_PROXY__IMAPPROCESSLIMIT: '100000', MAIL_PROXY__PROCESSMINAVAIL: '1' }, false);
-  const warning = /"level":40[^\n]*"msg":"config: Warning: high-security login mode: service\(imap-login\) \{ process_limit=100000 \} need about [\d.]+ GB under max\. load/;
+test('limits that cannot hold together are warned at start and at reload (Dovecot config checker style); pop3-login process_limit answers -ERR [SYS/TEMP]', async () => {
+  // The POP3 backend is never reached: the refusal comes before any login.
+  const proxy = await startProxy('warn', { MAIL_PROXY__LOGINMODE: 'high-security', MAIL_PROXY__IMAPPROCESSLIMIT: '100000', MAIL_PROXY__PROCESSMINAVAIL: '1', MAIL_PROXY__POP3PROCESSLIMIT: '1' },
+    false, { pop3Backends: { 'site-a.test': 1 } });
+  const warning = /"level":40[^\n]*"msg":"config: Warning: high-security login mode: service\(imap-login\) \{ process_limit=100000 \}, service\(pop3-login\) \{ process_limit=1 \} need about [\d.]+ GB under max\. load/;
   assert.match(proxy.out(), warning);
   assert.match(proxy.out(), /config: Warning: mail_max_userip_connections needs redis\.url in high-security login mode/);
   // A login works in this mode without Redis too.
   const x = await login(proxy, 'a');
   await works(x.c, 's');
+  const p1 = await RawClient.connect(proxy.port('pop3'));
+  clients.push(p1);
+  assert.match(await p1.line(20_000), /^\+OK /);
+  const p2 = await RawClient.connect(proxy.port('pop3'));
+  clients.push(p2);
+  assert.equal(await p2.line(20_000), '-ERR [SYS/TEMP] Maximum number of connections reached, try again later.');
+  await proxy.waitFor(/service\(pop3-login\): process_limit \(1\) reached, client connections are being dropped/, 5000);
   proxy.child.kill('SIGHUP');
   await proxy.waitFor(warning, 5000);
   await proxy.stop();

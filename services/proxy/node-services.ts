@@ -5,7 +5,7 @@
  * proxy.quotaStatusBackends; admin.port).
  */
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Registry as PromRegistry, type Registry } from 'prom-client';
 import { loadConfig } from '../../libs/config/src/load.js';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import { openDirectory } from '../mail/directory.js';
@@ -17,7 +17,9 @@ export async function startProxyNodeServices(c: MailConfig, configPath: string |
   collectLoginMetrics: () => Promise<object[][]>): Promise<{ bound: Array<{ name: string; port: number }>; close(): Promise<void> } | null> {
   const quota = c.quotaStatus.port !== null && Object.keys(c.proxy.quotaStatusBackends).length > 0;
   if (!quota && c.admin.port === null) return null;
-  const dirs = await openDirectory(c, logger, metrics);
+  // A directory handle of its own (the LMTP proxy holds another); its LDAP/auth-cache metrics go to a private
+  // registry, since the process registry has those names already. TODO(coordinator): one shared handle.
+  const dirs = await openDirectory(c, logger, new PromRegistry());
   const closers: Array<() => Promise<void>> = [() => dirs.close()];
   const close = async () => { for (const f of closers.splice(0).reverse()) await f().catch(() => undefined); };
   const bound: Array<{ name: string; port: number }> = [];

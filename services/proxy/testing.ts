@@ -115,7 +115,7 @@ directory: { path: ${join(dir, 'users.yaml')} }
 http: { host: 127.0.0.1, port: 0 }
 log: { level: info }
 sasl: { port: null, socket: false, trustedNetworks: [127.0.0.0/8] }
-${extra}
+${/^admin:/m.test(extra) ? '' : 'admin: { port: null }\n'}${extra}
 proxy:
   host: 127.0.0.1
   imapPort: 0

@@ -11,9 +11,17 @@
  *   flags in a flag list (§2.3.2 a set), order of STATUS items (§7.2.4), order of SEARCH numbers
  *   (§7.2.5), order of LIST/LSUB responses (§7.2.2-3) and of FETCH responses for different messages;
  * - EXPUNGE responses are replayed to the set of original sequence numbers they remove (§7.4.1:
- *   any order is valid as long as each number is relative to the previous responses);
- * - ESEARCH sequence sets are expanded (RFC 4731 §3.1: "1:3" and "1,2,3" are the same set).
+ *   any order is valid as long as each number is relative to the previous responses), and FETCH
+ *   responses after them are renumbered to the same original numbering;
+ * - ESEARCH sequence sets are expanded and its items sorted (RFC 4731 §3.1: "1:3" = "1,2,3");
+ * - untagged status/data responses are sorted (§7: any order; e.g. SELECT's §6.3.1 list);
+ * - BODY/BODYSTRUCTURE: case of media type, subtype, encoding, parameter names, disposition type
+ *   (RFC 2045 §5.1, §6.1; RFC 2183), and body-fld-lang "de" = ("de") (§9);
+ * - INTERNALDATE " 2-Nov" = "02-Nov" (§9 date-day-fixed); blanks around an ENVELOPE msg-id (RFC 5322 §3.6.4);
+ * - CAPABILITY/ID/NAMESPACE/ENABLED/QUOTA data and the charset list of BADCHARSET (server's own).
+ * Dovecot's deviations from the RFCs and the freedoms both servers have are in differential.test.ts.
  */
+import { mkdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +42,6 @@ export async function startPair(): Promise<DiffPair> {
   const dir = await mkdtemp(join(tmpdir(), 'imap-diff-'));
   await chmod(dir, 0o755); // Dovecot's auth and mail processes (dovecot, nobody) must reach their files
   const root = join(dir, 'mail');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(root, 'example.org'), { recursive: true });
   chownTree(root);
   const ours = await startHarness();
@@ -137,6 +144,12 @@ export function show(v: Val): string {
   if ('a' in v) return v.a;
   if ('s' in v) return JSON.stringify(v.s);
   return `(${v.l.map(show).join(' ')})`;
+}
+
+function atomsToStrings(v: Val): Val {
+  if (v && 'a' in v) return { s: v.a };
+  if (v && 'l' in v) return { l: v.l.map(atomsToStrings) };
+  return v;
 }
 
 function sortedFlags(v: Val): Val {
@@ -277,7 +290,8 @@ export function normalise(lines: string[], tag: string): string[] {
           const key = show(items[k]!).toUpperCase();
           pairs.push(`${key} ${show(normFetchValue(key, items[k + 1]!))}`);
         }
-        fetches.push(`* ${n} FETCH (${pairs.sort().join(' ')})`);
+        // Numbered as before this reply's EXPUNGEs, so FETCH-before/after-EXPUNGE orders compare equal.
+        fetches.push(`* ${seqs ? seqs[n - 1]! : n} FETCH (${pairs.sort().join(' ')})`);
         continue;
       }
       other.push(`* ${n} ${kind}${num[3] ? ' ' + num[3] : ''}`);
@@ -321,7 +335,9 @@ export function normalise(lines: string[], tag: string): string[] {
       }
       case 'LIST': case 'LSUB': {
         const v = parseVals(args);
-        lists.push(`* ${kind} ${show(sortedFlags(v[0] ?? null))} ${v.slice(1).map(show).join(' ')}`);
+        // Extended data (RFC 5258 §9 mbox-list-extended-item-tag = astring): atom and string are equal.
+        const ext = v.slice(3).map(atomsToStrings);
+        lists.push(`* ${kind} ${show(sortedFlags(v[0] ?? null))} ${[...v.slice(1, 3), ...ext].map(show).join(' ')}`);
         break;
       }
       case 'FLAGS':
@@ -350,11 +366,18 @@ export class DiffSession {
     return new DiffSession(await login(pair.ours.port, user), await login(pair.dovecot.port, user));
   }
 
-  /** Sends the same command to both (in parallel) and returns the normalised replies. */
-  async run(cmd: string): Promise<Step> {
+  /**
+   * Sends the same command to both (in parallel) and returns the normalised replies. A string is
+   * sent as UTF-8; a Buffer as is (for literals in other charsets).
+   */
+  async run(cmd: string | Buffer): Promise<Step> {
     const tag = `D${++this.n}`;
-    const [a, b] = await Promise.all([this.ours.cmd(tag, cmd, 15_000), this.dovecot.cmd(tag, cmd, 15_000)]);
-    return { cmd, ours: normalise(a, tag), dovecot: normalise(b, tag), rawOurs: a, rawDovecot: b };
+    const line = Buffer.concat([Buffer.from(`${tag} `), Buffer.from(cmd), Buffer.from('\r\n')]);
+    this.ours.send(line);
+    this.dovecot.send(line);
+    const [a, b] = await Promise.all([this.ours.until(tag, 15_000), this.dovecot.until(tag, 15_000)]);
+    const text = typeof cmd === 'string' ? cmd : cmd.toString('latin1');
+    return { cmd: text, ours: normalise(a, tag), dovecot: normalise(b, tag), rawOurs: a, rawDovecot: b };
   }
 
   async append(mailbox: string, m: Seed): Promise<void> {

@@ -95,6 +95,26 @@ export class MessageContent {
     return (await this.headerFields()).map(([k, v]) => `${k}: ${decodeWords(v)}`).join('\n').toLowerCase();
   }
 
+  /**
+   * MIME headers of the body parts, decoded (for TEXT only): they are part of the message's body
+   * (RFC 3501 §6.4.4 TEXT = "header or body"), e.g. an attachment's file name. Dovecot matches them too.
+   */
+  async mimeHeaderText(): Promise<string> {
+    const st = await this.structure();
+    const chunks: string[] = [];
+    const walk = async (p: BodyPart, depth: number): Promise<void> => {
+      if (depth > 20) return;
+      if (depth > 0 && p.bodyStart > p.headerStart) {
+        const hb = await this.range(p.headerStart, p.bodyStart, 1024 * 1024);
+        chunks.push(parseHeaderBlock(hb).map(([k, v]) => `${k}: ${decodeWords(v)}`).join('\n'));
+      }
+      if (p.children) for (const c of p.children) await walk(c, depth + 1);
+      else if (p.message) await walk(p.message.body, depth + 1);
+    };
+    await walk(st.body, 0);
+    return chunks.join('\n').toLowerCase();
+  }
+
   /** Decoded text of every text/* leaf (and headers of encapsulated messages), lower-cased. */
   async bodyText(): Promise<string> {
     if (this.text !== null) return this.text;

@@ -20,7 +20,15 @@ export interface ViewEntry {
 export class MailboxView {
   /** entries[seq - 1]. */
   entries: ViewEntry[] = [];
-  private byUid = new Map<number, ViewEntry>();
+  /** uid → entry, built on first use (a SELECT + FETCH of 100,000 messages never needs it). */
+  private uidMap: Map<number, ViewEntry> | null = null;
+  private get byUid(): Map<number, ViewEntry> {
+    if (!this.uidMap) {
+      this.uidMap = new Map();
+      for (const e of this.entries) this.uidMap.set(e.uid, e);
+    }
+    return this.uidMap;
+  }
   recent = new Set<number>();
   uidValidity: number;
   uidNext: number;
@@ -53,7 +61,7 @@ export class MailboxView {
   private push(rec: MessageRecord): void {
     const e: ViewEntry = { uid: rec.uid, rec, expunged: false };
     this.entries.push(e);
-    this.byUid.set(rec.uid, e);
+    this.uidMap?.set(rec.uid, e);
   }
 
   get exists(): number { return this.entries.length; }
@@ -130,7 +138,7 @@ export class MailboxView {
     let added = 0;
     let newRecent = 0;
     for (const r of snap.messages) {
-      if (r.uid > max && !this.byUid.has(r.uid)) {
+      if (r.uid > max) {
         this.push(r);
         added++;
       }

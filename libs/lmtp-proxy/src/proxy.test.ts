@@ -72,10 +72,10 @@ test('users on each site land in their own mail root; unknown 550 at RCPT; repli
   assert.equal(count(A, 'bob@example.org', 'hello m1'), 0);
   assert.equal(count(A, 'alice@example.org', 'hello m1'), 1);
   assert.equal(count(B, 'alice@example.org', 'hello m1'), 0);
-  // No home server: placed by rendezvous hash (the same choice the IMAP proxy makes).
-  assert.equal(carolHome, SITE_A);
-  assert.equal(count(A, 'carol@example.org', 'hello m1'), 1);
-  assert.equal(count(B, 'carol@example.org', 'hello m1'), 0);
+  // No home server: placed by rendezvous hash over the healthy backends (the IMAP proxy's choice too).
+  assert.equal(carolHome, SITE_PLAIN);
+  assert.equal(plain.messages.filter((m) => m.rcpts.includes('carol@example.org') && m.body.includes('hello m1')).length, 1);
+  assert.equal(count(A, 'carol@example.org', 'hello m1') + count(B, 'carol@example.org', 'hello m1'), 0);
   // The original address went on: the backend's Delivered-To names the subaddress.
   assert.ok(bodies(mailOf(A, 'alice@example.org')).some((t) => /Delivered-To: alice\+news@example\.org/i.test(t)));
 });
@@ -127,9 +127,10 @@ test('a backend without CHUNKING gets DATA with dot-stuffing (RFC 5321 §4.5.2);
   const r = await c.replies(3);
   assert.deepEqual(r.map((x) => x.code), [250, 250, 250], r.map((x) => x.text).join(''));
   c.close();
-  assert.equal(plain.messages.length, 1);
-  assert.deepEqual(plain.messages[0]!.rcpts, ['plainuser@example.org']);
-  assert.equal(plain.messages[0]!.body.toString('latin1'), `${body}\r\n`);
+  const got = plain.messages.filter((m) => m.rcpts.includes('plainuser@example.org'));
+  assert.equal(got.length, 1);
+  assert.deepEqual(got[0]!.rcpts, ['plainuser@example.org']);
+  assert.equal(got[0]!.body.toString('latin1'), `${body}\r\n`);
 });
 
 test('backend killed mid-DATA and a backend that never answers: 451 4.4.2 for their recipients only', async () => {

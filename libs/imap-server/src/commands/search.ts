@@ -102,7 +102,8 @@ async function match(k: SearchKey, c: Ctx): Promise<boolean> {
     case 'body': return (await c.content.bodyText()).includes(k.value.toLowerCase());
     case 'text': {
       const n = k.value.toLowerCase();
-      return (await c.content.headerText()).includes(n) || (await c.content.bodyText()).includes(n);
+      return (await c.content.headerText()).includes(n) || (await c.content.bodyText()).includes(n)
+        || (await c.content.mimeHeaderText()).includes(n);
     }
     case 'not': return !(await match(k.key, c));
     case 'or': return (await match(k.a, c)) || (await match(k.b, c));
