@@ -82,11 +82,9 @@ mailPrimaryAddress: team@example.org
 
 const ldapDirectory = () => `directory: { type: ldap, ldapUris: ["${slapd.url}"], ldapBase: "${slapd.suffix}" }`;
 const redisSection = `redis: { url: "${REDIS}", prefix: "${PREFIX}" }`;
-// The backends' registry under a prefix of their own. KNOWN BUG (libs/registry/src/redis.ts uipKey): a proxy's
-// registration and the backend's registration of the same session share one uip:<svc>:<user>:<ip> set, so with
-// one Redis for both layers every proxied session counts twice and mail_max_userip_connections halves. Fix there:
-// key proxy registrations apart (uip:<svc>:proxy:...); then this can be redisSection again.
-const backendRedis = `redis: { url: "${REDIS}", prefix: "${PREFIX}site:" }`;
+// Backends and proxies share one registry: a proxied session is in it twice (proxy + backend), each
+// counted in its own user+IP set (libs/registry redis.ts uipKey), so the limit is not halved.
+const backendRedis = redisSection;
 
 function backendConfig(name: string, imapPort: number, lmtpPort: number): string {
   const path = writeBackendConfig(dir, name, imapPort);

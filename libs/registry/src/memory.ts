@@ -13,7 +13,7 @@ export class MemoryRegistry implements SessionRegistry {
       const user = req.user.toLowerCase();
       let current = 0;
       for (const s of this.local.byId.values()) {
-        if (s.info.service === req.service && s.info.user === user && s.info.ip === req.ip) current++;
+        if (s.info.service === req.service && s.info.user === user && s.info.ip === req.ip && !s.info.proxy === !req.proxy) current++;
       }
       if (current >= req.maxUserIp) return { ok: false, reason: 'userip-limit', current };
     }

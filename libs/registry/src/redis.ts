@@ -5,7 +5,7 @@
  *   nodes                     ZSET node -> last heartbeat (ms)
  *   node:<node>               HASH session id -> SessionInfo JSON; PEXPIRE ttl, refreshed by the heartbeat,
  *                             so the sessions of a crashed node vanish within ttl (default 60 s)
- *   uip:<svc>:<user>:<ip>     ZSET session id -> expiry (ms): the user+IP limit, taken atomically by a
+ *   uip:<svc>[:proxy]:<user>:<ip> ZSET session id -> expiry (ms): the user+IP limit, taken atomically by a
  *                             Lua script; expired members (crashed nodes) are dropped before counting
  * Channels: kick (requests, every node subscribes), kick-reply:<node> (answers to the asking node).
  * PUBLISH returns how many subscribers got the request, i.e. how many nodes will answer.
@@ -92,7 +92,13 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   private key(k: string): string { return `${this.opts.prefix}${k}`; }
-  private uipKey(s: { service: string; user: string; ip: string }): string { return this.key(`uip:${s.service}:${s.user}:${s.ip}`); }
+  /**
+   * A proxied session is registered twice, by the proxy and by the backend it relays to: each counts
+   * against its own set, or mail_max_userip_connections would be halved.
+   */
+  private uipKey(s: { service: string; user: string; ip: string; proxy?: boolean }): string {
+    return this.key(`uip:${s.service}${s.proxy ? ':proxy' : ''}:${s.user}:${s.ip}`);
+  }
   private fail(e: unknown, op: string): void { if (!this.closed) this.opts.onError?.(e, op); }
 
   async register(req: RegisterRequest): Promise<RegisterResult> {
