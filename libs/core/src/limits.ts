@@ -60,6 +60,8 @@ export const LIMITS = {
   imapFetchLookahead: 8,
   /** SEARCH: messages whose content is read ahead of the one being matched (overlapping I/O). */
   imapSearchLookahead: 8,
+  /** A long FETCH/SEARCH gives other sessions an event-loop turn after this much busy time (ms). */
+  imapBusySliceMs: 10,
   /**
    * A folder's disk check (stat, and a rescan when something changed) this recent is reused by
    * the sync at the end of each IMAP command and by writes: bounds how late another process's

@@ -37,6 +37,9 @@ export interface SessionHost {
 /** EXPUNGE may not be sent while answering these (non-UID) commands: RFC 3501 §7.4.1. */
 const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH']);
 
+/** When the event loop last got a turn from breathe() (shared: the slice is per process). */
+let lastTurn = 0;
+
 export class Session {
   state: SessionState = 'notauth';
   socket: Socket;
@@ -208,6 +211,18 @@ export class Session {
     this.outText = '';
     if (this.closed || this.socket.destroyed) return true;
     return this.socket.write(t);
+  }
+
+  /**
+   * Gives other sessions an event-loop turn when this process has been busy for a slice: a FETCH
+   * or SEARCH over 100,000 messages served from memory and page cache (sync reads, see
+   * libs/maildir/src/fastio.ts) would otherwise only ever await already-settled promises.
+   */
+  async breathe(): Promise<void> {
+    const now = performance.now();
+    if (now - lastTurn < LIMITS.imapBusySliceMs) return;
+    await new Promise<void>((r) => setImmediate(r));
+    lastTurn = performance.now();
   }
 
   /** Waits while output is above the high-water mark; drops a client that stops reading. */

@@ -88,7 +88,7 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
   if (ahead === 1 && items.every((a) => META_ITEMS.has(a.kind))) {
     // Metadata only (FLAGS, UID, sizes, dates): one synchronous pass, no promise per message.
     for (let k = 0; k < targets.length; k++) {
-      if ((k + 1) % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+      if ((k + 1) % LIMITS.imapOutputCheckEvery === 0) { await s.drain(); await s.breathe(); }
       if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
       const t = targets[k]!;
       s.write(metaLine(t, items, s.view!.recent.has(t.entry.uid), seenChanged.has(t.entry.uid)));
@@ -112,6 +112,7 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
     while (next < targets.length || queue.length > 0) {
       while (queue.length < ahead && next < targets.length) queue.push(start(targets[next++]!));
       if (++i % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+      await s.breathe();
       if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
       const r = await queue.shift()!;
       if ('err' in r) {

@@ -166,6 +166,7 @@ export async function search(s: Session, cmd: CmdOf<'SEARCH'>): Promise<Reply | 
     const ok = await p;
     fill();
     if (++done % LIMITS.imapOutputCheckEvery === 0) await s.drain();
+    await s.breathe();
     const e = entries[i]!;
     if (ok === true) hits.push({ seq: i + 1, uid: e.uid, modseq: e.rec.modseq });
   }
