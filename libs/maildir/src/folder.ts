@@ -21,7 +21,7 @@ import { CrlfNormalizer } from './crlf.js';
 import { Dotlock } from './dotlock.js';
 import { readIndex, writeIndex, type Rec } from './folder-index.js';
 import { formatKeywords, isValidKeyword, parseKeywords } from './keywords.js';
-import { baseOf, flagsToInfo, formatFilename, infoToFlags, parseFilename } from './maildir-filename.js';
+import { baseOf, flagsToInfo, formatFilename, infoToFlags, parseFilename, compareByDeliveryTime } from './maildir-filename.js';
 import { Mutex } from './mutex.js';
 import { formatUidlist, formatUidlistEntry, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
@@ -446,7 +446,7 @@ export class FolderState {
           u.entries = u.entries.filter((e) => !needSet.has(e.base) && !gone.has(e.base));
           const used = new Set(u.entries.map((e) => e.uid));
           // Order new UIDs by name: unique names start with the delivery time.
-          for (const b of need.sort()) {
+          for (const b of need.sort(compareByDeliveryTime)) {
             const known = this.byBase.get(b);
             if (known && !used.has(known.uid) && !map.has(b)) {
               u.entries.push({ uid: known.uid, base: b, ext: [] }); // keep the UID we already gave it

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseOf, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortInfo } from './maildir-filename.js';
+import { baseOf, compareByDeliveryTime, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortInfo } from './maildir-filename.js';
 
 describe('maildir-filename', () => {
   it('parses base, info, ,S= and ,W= (Dovecot maildir-filename.c)', () => {
@@ -61,4 +61,10 @@ describe('maildir-filename', () => {
     assert.equal(p.vsize, 10);
     assert.ok(!escapeHost('a/b:c').includes('/'));
   });
+});
+
+it('orders names by delivery time numerically (Dovecot maildir_filename_sort_cmp), not as text', async () => {
+  const names = ['1700000001.M1000P1Q2.h', '1700000001.M999P1Q1.h', '1700000000.M5P1Q9.h', '1700000001.M1000P1Q10.h', 'legacy', '999.x'];
+  assert.deepEqual([...names].sort(compareByDeliveryTime),
+    ['999.x', '1700000000.M5P1Q9.h', '1700000001.M999P1Q1.h', '1700000001.M1000P1Q2.h', '1700000001.M1000P1Q10.h', 'legacy']);
 });

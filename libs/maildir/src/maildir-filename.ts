@@ -138,3 +138,26 @@ export function escapeHost(host: string): string {
 export function formatBase(p: { secs: number; usecs: number; pid: number; counter: number; host: string; size: number; vsize: number }): string {
   return `${p.secs}.M${p.usecs}P${p.pid}Q${p.counter}.${escapeHost(p.host)},S=${p.size},W=${p.vsize}`;
 }
+
+const NAME_TIME = /^(\d+)\.(?:[^.]*?M(\d+))?(?:[^.]*?Q(\d+))?/;
+
+/**
+ * Orders base names by delivery time, numerically (Dovecot maildir_filename_sort_cmp): seconds, then
+ * the M<usecs> and Q<n> parts of unique names, then the text. New UIDs are given in this order, so a
+ * rebuilt UID list keeps the messages in the order they arrived; a plain text sort would put
+ * "M999" after "M1000", and readdir order is no order at all.
+ */
+export function compareByDeliveryTime(a: string, b: string): number {
+  const ma = NAME_TIME.exec(a);
+  const mb = NAME_TIME.exec(b);
+  if (ma && mb) {
+    for (const i of [1, 2, 3]) {
+      const x = ma[i] === undefined ? -1 : Number(ma[i]);
+      const y = mb[i] === undefined ? -1 : Number(mb[i]);
+      if (x !== y) return x - y;
+    }
+  } else if (ma || mb) {
+    return ma ? -1 : 1; // names in the Maildir format first
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
