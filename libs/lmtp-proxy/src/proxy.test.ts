@@ -161,6 +161,8 @@ test('backend B down: its recipients 451 (A unaffected), breaker opens; after B 
   const r2 = await send(['bob@example.org', 'team@example.org'], msg);
   assert.deepEqual(r2.final.map((f) => f.code), [451, 451]);
   assert.equal(P.set.breaker(SITE_B).state, 'open');
+  assert.match(await P.metrics.metrics(), new RegExp(`mail_lmtp_proxy_backend_breaker\\{backend="${SITE_B.replace(/\./g, '\\.')}"\\} 2`));
+  assert.match(await P.metrics.metrics(), /mail_lmtp_proxy_recipients_total\{result="temp"\} [1-9]/);
   const r3 = await send(['bob@example.org'], msg);
   assert.deepEqual(r3.rcpt, [451]);
   B = await startBackend(dir, SITE_B, B.port);
@@ -171,6 +173,8 @@ test('backend B down: its recipients 451 (A unaffected), breaker opens; after B 
   assert.equal(count(B, 'dave@example.org', 'hello m6'), 1);
   assert.equal(count(A, 'alice@example.org', 'hello m6'), 1, 'alice got no second copy from the team retry');
   assert.equal(P.set.breaker(SITE_B).state, 'closed');
+  assert.match(await P.metrics.metrics(), new RegExp(`mail_lmtp_proxy_backend_breaker\\{backend="${SITE_B.replace(/\./g, '\\.')}"\\} 0`));
+  assert.ok(P.logs.some((l) => l.includes('lmtp-proxy: backend failed') && l.includes(SITE_B)), 'the backend failure is logged');
 });
 
 /** Sends `n` chunks of 64000 bytes to alice (site A) and bob (site B); returns the peak retained memory growth of this process. */
@@ -215,9 +219,10 @@ test('a 10 MB message is streamed to both sites intact; a 40 MB one without grow
     assert.equal(sha256(body), sha256(Buffer.concat(Array.from({ length: 164 }, () => chunk)).toString('latin1')));
   }
   // A proxy that held the message would grow by at least its size (40 MB); V8 frees socket buffers
-  // lazily, so a few MB of recent garbage show up in a sample even with the spool on disk.
+  // lazily, so several MB of recent garbage show up in a sample under load even with the spool on
+  // disk (seen: 2-17 MB); 30 MB still fails any proxy that buffers the message.
   const peak40 = await sendBig('big40', 655, chunk);
   t.diagnostic(`peak retained memory growth while relaying: 10 MB ${(peak10 / 1e6).toFixed(1)} MB, 40 MB ${(peak40 / 1e6).toFixed(1)} MB`);
-  assert.ok(peak40 < 20 * 1024 * 1024, `peak memory growth ${peak40} bytes for a 40 MB message`);
+  assert.ok(peak40 < 30 * 1024 * 1024, `peak memory growth ${peak40} bytes for a 40 MB message`);
   assert.deepEqual(readdirSync(join(dir, 'proxy-spool')), [], 'the spool files are removed');
 });

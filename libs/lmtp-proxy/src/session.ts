@@ -45,7 +45,7 @@ export class ProxySession {
   constructor(readonly socket: Socket, readonly deps: LmtpProxyDeps, readonly remote: string, readonly metrics: ProxyMetrics | null) {
     socket.setNoDelay(true);
     socket.setTimeout(deps.config.idleTimeoutMs, () => this.close(reply(421, '4.4.2', `${deps.config.hostname} Disconnected for inactivity`)));
-    socket.on('data', (chunk: Buffer) => { this.rx.push(chunk); void this.pump(); });
+    socket.on('data', (chunk: Buffer) => { if (this.closed) return; this.rx.push(chunk); void this.pump(); });
     socket.on('error', () => undefined);
     socket.on('close', () => { this.closed = true; void this.abortTransaction(); });
     this.send(reply(220, null, `${deps.config.hostname} LMTP proxy ready`));
@@ -60,6 +60,10 @@ export class ProxySession {
     if (r) this.send(r);
     this.closed = true;
     this.socket.end();
+    // Read on (and drop) until the client's FIN: a socket left paused after end() never sees it and
+    // stays half-open, holding the listener's close() forever. A client that never closes is cut off.
+    this.socket.resume();
+    setTimeout(() => this.socket.destroy(), LIMITS.outputDrainTimeoutMs).unref();
     void this.abortTransaction();
   }
 

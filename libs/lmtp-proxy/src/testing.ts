@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startProc, type Proc } from '../../../services/proxy/testing.js';
 import { FileDirectory } from '../../directory/src/file/file-directory.js';
 import { hashPassword } from '../../directory/src/file/password.js';
+import { Registry } from 'prom-client';
 import { LmtpProxy } from './server.js';
 import { BackendSet } from './backends.js';
 import { MemoryDeliveredStore } from './dedup.js';
@@ -183,26 +184,28 @@ function fakeSession(s: net.Socket, mode: 'drop' | 'hang', dropAfter: number): v
   });
 }
 
-export interface RunningProxy { proxy: LmtpProxy; port: number; set: BackendSet; delivered: MemoryDeliveredStore; logs: string[]; close(): Promise<void> }
+export interface RunningProxy { proxy: LmtpProxy; port: number; set: BackendSet; delivered: MemoryDeliveredStore; logs: string[]; metrics: Registry; close(): Promise<void> }
 
 /** The LMTP proxy in this process over the users file, with the given backends (name -> port). */
 export async function startProxy(dir: string, backends: Record<string, number>, o: { replyTimeoutMs?: number; breakerFailures?: number; coolDownMs?: number } = {}): Promise<RunningProxy> {
   const directory = await FileDirectory.open({ path: join(dir, 'users.yaml') });
+  const metrics = new Registry();
   const set = new BackendSet({
     backends: Object.fromEntries(Object.entries(backends).map(([n, p]) => [n, `127.0.0.1:${p}`])),
     failureThreshold: o.breakerFailures ?? 3, coolDownMs: o.coolDownMs ?? 1000,
+    onBreaker: (backend, state) => LmtpProxy.breakerMetric(metrics, backend, state),
   });
   const logs: string[] = [];
   const log = (level: string) => (obj: object, msg: string) => { logs.push(`${level} ${msg} ${JSON.stringify(obj)}`); };
   const logger: ProxyLogger = { info: log('info'), warn: log('warn'), error: log('error') };
   const delivered = new MemoryDeliveredStore();
   const proxy = new LmtpProxy({
-    directory, backends: set, delivered, logger,
+    directory, backends: set, delivered, logger, metrics,
     config: {
       hostname: 'proxy.test', maxMessageSize: 64 * 1024 * 1024, maxRecipients: 100, idleTimeoutMs: 60_000, spoolDir: join(dir, 'proxy-spool'),
       connectTimeoutMs: 1000, replyTimeoutMs: o.replyTimeoutMs ?? 10_000,
     },
   });
   const port = await proxy.listen({ host: '127.0.0.1', port: 0 });
-  return { proxy, port, set, delivered, logs, close: async () => { await proxy.close(1000); await directory.close(); } };
+  return { proxy, port, set, delivered, logs, metrics, close: async () => { await proxy.close(1000); await directory.close(); } };
 }

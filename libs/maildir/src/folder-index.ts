@@ -7,12 +7,14 @@
  *
  * Format (text, one line each):
  *   MSIDX1 V<uidvalidity> N<nextuid> H<highestmodseq> R<firstrecentuid> C<cachescannedto> G<guid>
- *   <uid> <modseq> <internaldate ms> <vsize> <fsize> <cacheoffset|-> <n|c> <filename>
+ *   <uid> <modseq> <internaldate ms, -1 = not read yet> <vsize> <fsize> <cacheoffset|-> <n|c> <filename>
  *   END <crc32 hex of all preceding bytes>
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { join } from 'node:path';
 import type { MessageRecord } from '../../mailstore/src/types.js';
+import { statQuick } from './fastio.js';
 
 /** One message as the engine keeps it (MessageRecord + where the file is). ~150 bytes in memory. */
 export interface Rec extends MessageRecord {
@@ -24,6 +26,70 @@ export interface Rec extends MessageRecord {
   readonly fsize: number;
 }
 
+/** The fields of a record; `date` is the internal date in ms, or -1 when not read yet. */
+export interface RecFields {
+  uid: number; flags: readonly string[]; date: number; size: number; modseq: number;
+  name: string; base: string; inNew: boolean; fsize: number;
+}
+
+/**
+ * A record whose internal date (the file's mtime) is read on first use, as Dovecot does: sizes come
+ * from the name's ,S= / ,W=, so a first SELECT of 100,000 such files stats none of them. Records
+ * are replaced with `with()` (an object spread would drop the getter).
+ */
+export class MaildirRec implements Rec {
+  uid: number;
+  flags: readonly string[];
+  size: number;
+  modseq: number;
+  name: string;
+  base: string;
+  inNew: boolean;
+  fsize: number;
+  /** mtime in ms; -1 until asked (see internalDate). */
+  date: number;
+
+  constructor(f: RecFields, readonly dir: string) {
+    this.uid = f.uid; this.flags = f.flags; this.size = f.size; this.modseq = f.modseq; this.name = f.name;
+    this.base = f.base; this.inNew = f.inNew; this.fsize = f.fsize; this.date = f.date;
+  }
+
+  get internalDate(): number {
+    if (this.date < 0) {
+      const d = mtimeOf(this.dir, this.inNew, this.name);
+      if (d === null) return nameTime(this.base); // renamed or expunged meanwhile: not cached
+      this.date = d;
+    }
+    return this.date;
+  }
+
+  /** A copy with some fields changed (the date, known or not, is kept). */
+  with(ch: Partial<Omit<RecFields, 'date' | 'uid' | 'base'>>): MaildirRec {
+    return new MaildirRec({ uid: this.uid, flags: ch.flags ?? this.flags, date: this.date, size: ch.size ?? this.size, modseq: ch.modseq ?? this.modseq, name: ch.name ?? this.name, base: this.base, inNew: ch.inNew ?? this.inNew, fsize: ch.fsize ?? this.fsize }, this.dir);
+  }
+}
+
+/** The file's mtime in ms, looking in both new/ and cur/ (another process may have moved it); null when gone. */
+function mtimeOf(dir: string, inNew: boolean, name: string): number | null {
+  try {
+    const st = statQuick(join(dir, inNew ? 'new' : 'cur', name)) ?? statQuick(join(dir, inNew ? 'cur' : 'new', name));
+    return st ? Math.floor(st.mtimeMs) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Delivery time from a unique name `<secs>.…` (Maildir spec), for a file that vanished under us. */
+function nameTime(base: string): number {
+  let secs = 0;
+  for (let i = 0; i < base.length && i < 12; i++) {
+    const c = base.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    secs = secs * 10 + c;
+  }
+  return secs * 1000;
+}
+
 export interface IndexSnapshot {
   uidValidity: number;
   nextUid: number;
@@ -31,7 +97,7 @@ export interface IndexSnapshot {
   firstRecentUid: number;
   cacheScannedTo: number;
   guid: string;
-  /** Partial records (flags are derived by the caller from the name and keyword list). */
+  /** Partial records (flags are derived by the caller from the name and keyword list); internalDate -1: not read yet. */
   recs: Array<{ uid: number; modseq: number; internalDate: number; size: number; fsize: number; cacheOff: number | null; inNew: boolean; name: string }>;
 }
 

@@ -19,9 +19,9 @@ import { newStructureParser } from './parser.js';
 import { StructureCache } from './cache.js';
 import { CrlfNormalizer } from './crlf.js';
 import { Dotlock } from './dotlock.js';
-import { readIndex, writeIndex, type Rec } from './folder-index.js';
+import { MaildirRec, readIndex, writeIndex, type Rec, type RecFields } from './folder-index.js';
 import { formatKeywords, isValidKeyword, parseKeywords } from './keywords.js';
-import { baseOf, flagsToInfo, formatFilename, infoToFlags, parseFilename, compareByDeliveryTime } from './maildir-filename.js';
+import { baseOf, flagsToInfo, formatFilename, infoToFlags, parseFilename, sortByDeliveryTime } from './maildir-filename.js';
 import { Mutex } from './mutex.js';
 import { formatUidlist, formatUidlistEntry, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
@@ -66,6 +66,16 @@ function newUidValidity(old = 0): number {
 
 function stamp(st: Stats | null): string {
   return st ? `${st.mtimeMs}:${st.ino}:${st.size}` : '';
+}
+
+/** A changed copy of a record (keeps a lazy internal date lazy; see MaildirRec). */
+function withRec(r: Rec, ch: Partial<Omit<RecFields, 'date' | 'uid' | 'base'>>): Rec {
+  return r instanceof MaildirRec ? r.with(ch) : { ...r, ...ch };
+}
+
+/** The internal date if known without I/O, else -1 (the index stores it as not read yet). */
+function knownDate(r: Rec): number {
+  return r instanceof MaildirRec ? r.date : r.internalDate;
 }
 
 async function statOrNull(p: string): Promise<Stats | null> {
@@ -179,7 +189,7 @@ export class FolderState {
         const recs: Rec[] = [];
         for (const r of idx.recs) {
           const p = parseFilename(r.name);
-          const rec: Rec = { uid: r.uid, flags: this.flagsOf(p.info), internalDate: r.internalDate, size: r.size, modseq: r.modseq, name: r.name, base: p.base, inNew: r.inNew, fsize: r.fsize };
+          const rec = new MaildirRec({ uid: r.uid, flags: this.flagsOf(p.info), date: r.internalDate, size: r.size, modseq: r.modseq, name: r.name, base: p.base, inNew: r.inNew, fsize: r.fsize }, this.dir);
           recs.push(rec);
           if (r.cacheOff !== null) this.cache.offsets.set(r.uid, r.cacheOff);
         }
@@ -446,7 +456,7 @@ export class FolderState {
           u.entries = u.entries.filter((e) => !needSet.has(e.base) && !gone.has(e.base));
           const used = new Set(u.entries.map((e) => e.uid));
           // Order new UIDs by name: unique names start with the delivery time.
-          for (const b of need.sort(compareByDeliveryTime)) {
+          for (const b of sortByDeliveryTime(need)) {
             const known = this.byBase.get(b);
             if (known && !used.has(known.uid) && !map.has(b)) {
               u.entries.push({ uid: known.uid, base: b, ext: [] }); // keep the UID we already gave it
@@ -490,7 +500,7 @@ export class FolderState {
         const info = parseFilename(f.name).info;
         const flags = this.flagsOf(info);
         const same = flags.length === old.flags.length && flags.every((x, i) => x === old.flags[i]);
-        out.push({ ...old, name: f.name, inNew: f.inNew, flags, modseq: same ? old.modseq : ++this.highestModseq });
+        out.push(withRec(old, { name: f.name, inNew: f.inNew, flags, modseq: same ? old.modseq : ++this.highestModseq }));
         changed = true;
       } else {
         if (old) changed = true; // same base under a new UID: old one expunged
@@ -507,8 +517,16 @@ export class FolderState {
     this.missingBefore = new Set(missing);
     if (firstTime.length && !(await this.quietSinceStamps())) { cutoff = Math.min(...firstTime); this.forceNext = true; }
     if (fresh.length) {
+      // Names with ,S= and ,W= (ours, Dovecot's) give both sizes: no stat; the internal date is read
+      // when first asked (MaildirRec). A file renamed or expunged meanwhile is found by the next sync.
+      const slow: typeof fresh = [];
+      for (const e of fresh) {
+        const p = parseFilename(e.f.name);
+        if (p.size === null || p.vsize === null) { slow.push(e); continue; }
+        out.push(new MaildirRec({ uid: e.uid, flags: this.flagsOf(p.info), date: -1, size: p.vsize, modseq: 0, name: e.f.name, base: e.base, inNew: e.f.inNew, fsize: p.size }, this.dir));
+      }
       const useSync = syncIo();
-      await pool(fresh, useSync ? 1 : 16, async ({ uid, base, f }) => {
+      await pool(slow, useSync ? 1 : 16, async ({ uid, base, f }) => {
         const p = parseFilename(f.name);
         const path = join(this.dir, f.inNew ? 'new' : 'cur', f.name);
         let st: Stats | null;
@@ -522,7 +540,7 @@ export class FolderState {
         if (size === null) {
           try { size = await countVsize(path); } catch { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; }
         }
-        out.push({ uid, flags: this.flagsOf(p.info), internalDate: Math.floor(st.mtimeMs), size, modseq: 0, name: f.name, base, inNew: f.inNew, fsize });
+        out.push(new MaildirRec({ uid, flags: this.flagsOf(p.info), date: Math.floor(st.mtimeMs), size, modseq: 0, name: f.name, base, inNew: f.inNew, fsize }, this.dir));
       });
       changed = true;
     }
@@ -712,7 +730,7 @@ export class FolderState {
       await writeIndex(join(this.dir, INDEX), {
         uidValidity: this.uidValidity, nextUid: this.nextUid, highestModseq: this.highestModseq,
         firstRecentUid: this.firstRecentUid, cacheScannedTo: this.cache.scannedTo, guid: this.guid,
-        recs: recs.map((r) => ({ uid: r.uid, modseq: r.modseq, internalDate: r.internalDate, size: r.size, fsize: r.fsize, cacheOff: this.cache.offsets.get(r.uid) ?? null, inNew: r.inNew, name: r.name })),
+        recs: recs.map((r) => ({ uid: r.uid, modseq: r.modseq, internalDate: knownDate(r), size: r.size, fsize: r.fsize, cacheOff: this.cache.offsets.get(r.uid) ?? null, inNew: r.inNew, name: r.name })),
       }, this.env.fsync).catch((e) => { if (!isENOENT(e)) throw e; });
     })();
     try { await this.flushing; } finally { this.flushing = null; }
@@ -735,7 +753,7 @@ export class FolderState {
           const name = formatFilename(r.base, parseFilename(r.name).info ?? '');
           try {
             await rename(this.pathOf(r), join(this.dir, 'cur', name));
-            recs[i] = { ...r, name, inNew: false };
+            recs[i] = withRec(r, { name, inNew: false });
             moved = true;
           } catch (e) {
             if (!isENOENT(e)) throw e; // another process moved or expunged it: next sync sees it
@@ -848,10 +866,10 @@ export class FolderState {
       if (it.name === undefined || it.inNew === undefined || this.ulByBase.get(it.base) !== uids[i]) return false;
       const st = statQuick(join(this.dir, it.inNew ? 'new' : 'cur', it.name));
       if (!st) return false; // renamed or expunged already: the full sync sorts it out
-      added.push({ uid: uids[i]!, flags: this.flagsOf(parseFilename(it.name).info), internalDate: Math.floor(st.mtimeMs), size: it.size, modseq: 0, name: it.name, base: it.base, inNew: it.inNew, fsize: st.size });
+      added.push(new MaildirRec({ uid: uids[i]!, flags: this.flagsOf(parseFilename(it.name).info), date: Math.floor(st.mtimeMs), size: it.size, modseq: 0, name: it.name, base: it.base, inNew: it.inNew, fsize: st.size }, this.dir));
     }
     added.sort((a, b) => a.uid - b.uid);
-    for (let i = 0; i < added.length; i++) added[i] = { ...added[i]!, modseq: ++this.highestModseq };
+    for (let i = 0; i < added.length; i++) added[i] = withRec(added[i]!, { modseq: ++this.highestModseq });
     this.uidValidity = this.ul.uidValidity;
     if (!this.guid) this.guid = this.ul.guid;
     this.setRecs([...this.recs, ...added]);
@@ -1001,7 +1019,7 @@ export class FolderState {
           }
         }
         if (!done || !rec) continue;
-        const nr: Rec = { ...rec, name, inNew: false, flags: newFlags, modseq: same ? rec.modseq : ++this.highestModseq };
+        const nr: Rec = withRec(rec, { name, inNew: false, flags: newFlags, modseq: same ? rec.modseq : ++this.highestModseq });
         changedRecs.set(nr.uid, nr);
         this.byUid.set(nr.uid, nr);
         this.byBase.set(nr.base, nr);

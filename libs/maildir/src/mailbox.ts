@@ -83,7 +83,12 @@ export class MaildirMailbox implements Mailbox {
       const data = rec0.fsize === rec0.size ? small : new CrlfNormalizer().push(small);
       const stop = Math.min(end ?? data.length, data.length);
       const from = Math.max(0, Math.min(start, stop));
-      return Readable.from(from < stop ? [data.subarray(from, stop)] : []);
+      // Pre-filled and ended: a consumer may take it all with one read() (POP3 RETR does: one
+      // socket write per message), and iterating it costs no async-generator turns.
+      const r = new Readable({ read() {} });
+      if (from < stop) r.push(data.subarray(from, stop));
+      r.push(null);
+      return r;
     }
     const { fh, rec } = await this.state.openFile(uid);
     const stop = Math.min(end ?? rec.size, rec.size);

@@ -1,6 +1,43 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseOf, compareByDeliveryTime, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortInfo } from './maildir-filename.js';
+import fc from 'fast-check';
+import { baseOf, compareByDeliveryTime, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortByDeliveryTime, sortInfo } from './maildir-filename.js';
+
+/** The earlier split + regex parser of ,S= / ,W=: the reference for the hand-written scanner. */
+function refSizes(base: string): { size: number | null; vsize: number | null } {
+  let size: number | null = null;
+  let vsize: number | null = null;
+  const comma = base.indexOf(',');
+  if (comma >= 0) {
+    for (const field of base.slice(comma + 1).split(',')) {
+      if (field.length > 2 && field[1] === '=' && /^[0-9]{1,15}$/.test(field.slice(2))) {
+        if (field[0] === 'S') size = Number(field.slice(2));
+        else if (field[0] === 'W') vsize = Number(field.slice(2));
+      }
+    }
+  }
+  return { size, vsize };
+}
+
+/** The earlier per-comparison sort (regex on both names each time): the reference for sortByDeliveryTime. */
+const REF_TIME = /^(\d+)\.(?:[^.]*?M(\d+))?(?:[^.]*?Q(\d+))?/;
+function refCompare(a: string, b: string): number {
+  const ma = REF_TIME.exec(a);
+  const mb = REF_TIME.exec(b);
+  if (ma && mb) {
+    for (const i of [1, 2, 3]) {
+      const x = ma[i] === undefined ? -1 : Number(ma[i]);
+      const y = mb[i] === undefined ? -1 : Number(mb[i]);
+      if (x !== y) return x - y;
+    }
+  } else if (ma || mb) {
+    return ma ? -1 : 1;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Names built from the characters that matter to both parsers. */
+const nameArb = fc.array(fc.constantFrom('1', '7', '0', '.', ',', 'S', 'W', '=', 'M', 'Q', 'P', 'x', ':', '2'), { maxLength: 30 }).map((a) => a.join(''));
 
 describe('maildir-filename', () => {
   it('parses base, info, ,S= and ,W= (Dovecot maildir-filename.c)', () => {
@@ -60,6 +97,22 @@ describe('maildir-filename', () => {
     assert.equal(p.size, 10);
     assert.equal(p.vsize, 10);
     assert.ok(!escapeHost('a/b:c').includes('/'));
+  });
+
+  it('property: ,S= / ,W= scanned without regex as the split + regex parser did', () => {
+    fc.assert(fc.property(nameArb, fc.nat(1e15), fc.nat(99), (junk, s, w) => {
+      for (const name of [junk, `17.M1P2Q3.h,S=${s},W=${w}${junk}`, `17.h,${junk},W=${w}:2,S`]) {
+        const p = parseFilename(name);
+        assert.deepEqual({ size: p.size, vsize: p.vsize }, refSizes(p.base), name);
+      }
+    }), { numRuns: 2000 });
+  });
+
+  it('property: sortByDeliveryTime orders as the per-comparison sort (Dovecot maildir_filename_sort_cmp)', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(nameArb, fc.tuple(fc.nat(20), fc.nat(20), fc.nat(20)).map(([a, b, c]) => `${a}.M${b}P1Q${c}.h`)), { maxLength: 40 }), (names) => {
+      assert.deepEqual(sortByDeliveryTime(names), [...names].sort(refCompare));
+      assert.deepEqual([...names].sort(compareByDeliveryTime), [...names].sort(refCompare));
+    }), { numRuns: 500 });
   });
 });
 

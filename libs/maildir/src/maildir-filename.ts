@@ -48,20 +48,33 @@ export function parseFilename(name: string): ParsedFilename {
   }
   let size: number | null = null;
   let vsize: number | null = null;
-  // The ,S= / ,W= fields follow the first ',' of the base (Dovecot maildir-filename.c).
-  const comma = base.indexOf(',');
-  if (comma >= 0) {
-    for (const field of base.slice(comma + 1).split(',')) {
-      if (field.length > 2 && field[1] === '=') {
-        const v = field.slice(2);
-        if (/^[0-9]{1,15}$/.test(v)) {
-          if (field[0] === 'S') size = Number(v);
-          else if (field[0] === 'W') vsize = Number(v);
-        }
-      }
+  // The ,S= / ,W= fields follow the first ',' of the base (Dovecot maildir-filename.c). Scanned by
+  // hand, no split or regex: a first SELECT parses 100,000 names.
+  let at = base.indexOf(',');
+  while (at >= 0) {
+    const start = at + 1;
+    const next = base.indexOf(',', start);
+    const end = next < 0 ? base.length : next;
+    const key = base.charCodeAt(start);
+    if ((key === 0x53 || key === 0x57) && base.charCodeAt(start + 1) === 0x3d) { // S= / W=
+      const v = digitsValue(base, start + 2, end);
+      if (v >= 0) { if (key === 0x53) size = v; else vsize = v; }
     }
+    at = next;
   }
   return { base, info, size, vsize };
+}
+
+/** The number spelt by s[from, to) when it is 1 to 15 ASCII digits, else -1. */
+function digitsValue(s: string, from: number, to: number): number {
+  if (to - from < 1 || to - from > 15) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 /** Base name of a file name (drops ":2,<info>"). */
@@ -148,16 +161,28 @@ const NAME_TIME = /^(\d+)\.(?:[^.]*?M(\d+))?(?:[^.]*?Q(\d+))?/;
  * "M999" after "M1000", and readdir order is no order at all.
  */
 export function compareByDeliveryTime(a: string, b: string): number {
-  const ma = NAME_TIME.exec(a);
-  const mb = NAME_TIME.exec(b);
-  if (ma && mb) {
-    for (const i of [1, 2, 3]) {
-      const x = ma[i] === undefined ? -1 : Number(ma[i]);
-      const y = mb[i] === undefined ? -1 : Number(mb[i]);
-      if (x !== y) return x - y;
-    }
-  } else if (ma || mb) {
-    return ma ? -1 : 1; // names in the Maildir format first
+  return compareKeyed(deliveryKey(a), deliveryKey(b));
+}
+
+interface DeliveryKey { name: string; t: [number, number, number] | null }
+
+function deliveryKey(name: string): DeliveryKey {
+  const m = NAME_TIME.exec(name);
+  return { name, t: m ? [Number(m[1]), m[2] === undefined ? -1 : Number(m[2]), m[3] === undefined ? -1 : Number(m[3])] : null };
+}
+
+function compareKeyed(ka: DeliveryKey, kb: DeliveryKey): number {
+  const a = ka.t;
+  const b = kb.t;
+  if (a && b) {
+    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  } else if (a || b) {
+    return a ? -1 : 1; // names in the Maildir format first
   }
-  return a < b ? -1 : a > b ? 1 : 0;
+  return ka.name < kb.name ? -1 : ka.name > kb.name ? 1 : 0;
+}
+
+/** `names` sorted as compareByDeliveryTime does, each name parsed once (100,000 new names on a first SELECT). */
+export function sortByDeliveryTime(names: readonly string[]): string[] {
+  return names.map(deliveryKey).sort(compareKeyed).map((k) => k.name);
 }

@@ -3,6 +3,7 @@
  * UTF-8 (with U+FFFD for invalid sequences) when the bytes are valid UTF-8, else windows-1252,
  * which is what mail clients do with mislabelled mail.
  */
+import { isAscii } from 'node:buffer'; // native (SIMD) check: a JS byte loop was a hot spot of SEARCH
 import iconv from 'iconv-lite';
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
@@ -25,10 +26,6 @@ export function normalizeCharset(charset: string | null | undefined): string | n
   return c;
 }
 
-function isAscii(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) if (buf[i]! >= 0x80) return false;
-  return true;
-}
 
 /** True when iconv-lite knows the charset (besides the UTF-8/ASCII fast paths). */
 export function charsetKnown(charset: string | null | undefined): boolean {

@@ -4,13 +4,13 @@
  * (the whitespace after them stays, as RFC 5322 §2.2.3 unfolding says and Dovecot's ENVELOPE does).
  */
 
+import { isAscii } from 'node:buffer';
+
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 
 /** Header bytes as a JS string: UTF-8 when valid (RFC 6532), else latin1 so no byte is lost. Never throws. */
 export function headerBytesToString(buf: Buffer): string {
-  let ascii = true;
-  for (let i = 0; i < buf.length; i++) if (buf[i]! >= 0x80) { ascii = false; break; }
-  if (ascii) return buf.toString('latin1');
+  if (isAscii(buf)) return buf.toString('latin1');
   try {
     return utf8Fatal.decode(buf);
   } catch {
@@ -71,6 +71,14 @@ export function splitHeaderFields(buf: Buffer): RawHeaderField[] {
  * whitespace after it becomes one space, as Dovecot's ENVELOPE does.
  */
 export function unfold(value: string): string {
+  if (value.indexOf('\n') < 0 && value.indexOf('\r') < 0) {
+    // One line (the usual case): trim SP/HTAB only, without regexes.
+    let a = 0;
+    let b = value.length;
+    while (a < b && (value.charCodeAt(a) === 0x20 || value.charCodeAt(a) === 0x09)) a++;
+    while (b > a && (value.charCodeAt(b - 1) === 0x20 || value.charCodeAt(b - 1) === 0x09)) b--;
+    return a === 0 && b === value.length ? value : value.slice(a, b);
+  }
   return value.replace(/(?:\r?\n|\r)[ \t]*/g, ' ').replace(/^[ \t]+|[ \t]+$/g, '');
 }
 

@@ -10,7 +10,7 @@
  */
 import { LIMITS } from '../../core/src/limits.js';
 import type { BodyPart, ContentType, Envelope, MessageStructure } from './types.js';
-import { parseHeaderBlock } from './headers.js';
+import { fieldValue, splitHeaderFields } from './headers.js';
 import { envelopeFromFields } from './envelope.js';
 import { parseContentType, parseDisposition, parseLanguage, paramValue } from './params.js';
 
@@ -163,6 +163,27 @@ export class StructureParser {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
+      if (this.lineRaw === 0 && !this.top.inHeader) {
+        // Body fast path: whole lines that cannot be boundaries only move the offset and line
+        // count (no copy, no per-line state); a '-' line with a boundary open takes the slow path.
+        const cand = this.openBoundaries > 0;
+        let pos = this.pos;
+        let lines = this.lf;
+        while (i < n) {
+          if (cand && chunk[i] === 0x2d) break;
+          const lf = chunk.indexOf(0x0a, i);
+          if (lf < 0) break;
+          pos += lf - i + (lf > i && chunk[lf - 1] === 0x0d ? 1 : 2);
+          lines++;
+          i = lf + 1;
+        }
+        this.pos = pos;
+        this.lf = lines;
+        if (i >= n) break;
+      } else if (this.lineRaw === 0) {
+        i = this.headerLines(chunk, i);
+        if (i >= n) break;
+      }
       const lf = chunk.indexOf(0x0a, i);
       const segEnd = lf < 0 ? n : lf;
       if (segEnd > i) this.append(chunk, i, segEnd);
@@ -170,6 +191,48 @@ export class StructureParser {
       this.finishLine(true);
       i = lf + 1;
     }
+  }
+
+  /**
+   * Header fast path from a line start at i: whole, non-empty header lines that cannot be boundaries
+   * are copied to the frame's header block in runs (one copy per run, bare LF written as CRLF).
+   * Stops before the empty line, a possible boundary, an incomplete line or the header size limit,
+   * which the line-by-line path handles. Returns the new position.
+   */
+  private headerLines(chunk: Buffer, i: number): number {
+    const f = this.top;
+    const n = chunk.length;
+    const cand = this.openBoundaries > 0;
+    let runStart = i;
+    let runLen = 0; // normalised bytes of the run so far
+    let pos = this.pos;
+    let lines = this.lf;
+    const flush = (end: number) => {
+      if (end > runStart) f.hdr.push(Buffer.from(chunk.subarray(runStart, end)));
+    };
+    while (i < n) {
+      if (cand && chunk[i] === 0x2d && chunk[i + 1] === 0x2d) break;
+      const lf = chunk.indexOf(0x0a, i);
+      if (lf < 0) break;
+      const cr = lf > i && chunk[lf - 1] === 0x0d;
+      const contentLen = lf - i - (cr ? 1 : 0);
+      if (contentLen === 0 || f.hdrLen + runLen + contentLen + 2 > LIMITS.mimeMaxHeaderBytes) break;
+      if (!cr) {
+        flush(lf);
+        f.hdr.push(CRLF);
+        runStart = lf + 1;
+      }
+      runLen += contentLen + 2;
+      pos += contentLen + 2;
+      lines++;
+      i = lf + 1;
+    }
+    flush(i);
+    f.hdrLen += runLen;
+    this.pos = pos;
+    this.lf = lines;
+    this.startLine();
+    return i;
   }
 
   private append(chunk: Buffer, a: number, b: number): void {
@@ -254,7 +317,7 @@ export class StructureParser {
     const hdr = Buffer.concat(f.hdr, f.hdrLen);
     f.hdr = [];
     f.hdrLen = 0;
-    const fields = parseHeaderBlock(hdr);
+    const fields = usedFields(hdr);
     applyHeaders(part, fields, f.digestChild);
     if (part === this.root) this.topFields = fields;
     if (f.encapsulatedIn) f.encapsulatedIn.envelope = envelopeFromFields(fields);
@@ -318,6 +381,19 @@ export class StructureParser {
     };
     return this.ended;
   }
+}
+
+/**
+ * The fields a structure uses (content-*, envelope and cached fields), in order, as parseHeaderBlock
+ * would give them: unfolding and decoding the other fields (Received, DKIM, ...) is most of the work.
+ */
+function usedFields(hdr: Buffer): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const f of splitHeaderFields(hdr)) {
+    const name = f.name.toLowerCase();
+    if (CACHED_SET.has(name) || name.startsWith('content-')) out.push([f.name, fieldValue(hdr, f)]);
+  }
+  return out;
 }
 
 /** Stand-in body of an encapsulated message we do not parse: an empty text part, as Dovecot reports. */

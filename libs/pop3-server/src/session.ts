@@ -66,6 +66,8 @@ export class Pop3Session {
   mailbox: Mailbox | null = null;
   drop: Maildrop | null = null;
   private lockKey: string | null = null;
+  /** fill() waiting for input; woken by the socket's readable/end/close. */
+  private readWaiter: (() => void) | null = null;
   private eof = false;
   private corked = false;
   private badCommands = 0;
@@ -91,7 +93,16 @@ export class Pop3Session {
 
   private attachSocket(sock: Socket): void {
     sock.on('error', (e) => { this.log.debug({ err: e }, 'socket error'); });
-    sock.on('close', () => { this.finish(); });
+    sock.on('close', () => { this.wakeReader(); this.finish(); });
+    // Kept for the socket's life: adding and removing them for every command cost more than the command.
+    sock.on('readable', () => { this.wakeReader(); });
+    sock.on('end', () => { this.wakeReader(); });
+  }
+
+  private wakeReader(): void {
+    const w = this.readWaiter;
+    this.readWaiter = null;
+    w?.();
   }
 
   async run(greeting: string): Promise<void> {
@@ -132,22 +143,14 @@ export class Pop3Session {
   }
 
   /** Reads one chunk into the receiver (paused mode: the kernel buffer is the backpressure). */
-  private fill(): Promise<boolean> {
-    const sock = this.socket;
-    return new Promise<boolean>((resolve) => {
-      if (this.eof || this.closed || sock.destroyed || sock.readableEnded) { this.eof = true; resolve(false); return; }
-      const cleanup = () => { sock.off('readable', tryRead); sock.off('end', onEnd); sock.off('close', onEnd); };
-      const tryRead = () => {
-        if (sock !== this.socket) { cleanup(); resolve(false); return; }
-        const chunk = sock.read() as Buffer | null;
-        if (chunk !== null) { cleanup(); this.receiver.push(chunk); resolve(true); }
-      };
-      const onEnd = () => { cleanup(); this.eof = true; resolve(false); };
-      sock.on('readable', tryRead);
-      sock.on('end', onEnd);
-      sock.on('close', onEnd);
-      tryRead();
-    });
+  private async fill(): Promise<boolean> {
+    for (;;) {
+      const sock = this.socket;
+      if (this.eof || this.closed || sock.destroyed || sock.readableEnded) { this.eof = true; return false; }
+      const chunk = sock.read() as Buffer | null;
+      if (chunk !== null) { this.receiver.push(chunk); return true; }
+      await new Promise<void>((resolve) => { this.readWaiter = resolve; });
+    }
   }
 
   // ---------------------------------------------------------------- output
@@ -155,6 +158,11 @@ export class Pop3Session {
   write(data: string | Buffer): void {
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(data);
+  }
+
+  /** Holds output until flush(): a reply's parts leave in one segment (and one syscall). */
+  cork(): void {
+    if (!this.corked) { this.socket.cork(); this.corked = true; }
   }
 
   /** Sends what pipelined answers have collected. */
@@ -187,8 +195,8 @@ export class Pop3Session {
    * ends early (TOP). Returns false when the connection broke mid-message.
    */
   async writeStream(src: Readable, transform: (b: Buffer) => Buffer, stop: () => boolean): Promise<boolean> {
-    // Corked: a small message leaves in one segment with its "+OK" line and terminator (the caller uncorks).
-    if (!this.corked) { this.socket.cork(); this.corked = true; }
+    // Corked: the first chunk leaves with its "+OK" line, the last with the terminator (the caller uncorks).
+    this.cork();
     try {
       for await (const chunk of src) {
         if (this.closed || this.socket.destroyed) return false;
