@@ -31,7 +31,7 @@ export class LmtpSession {
   constructor(readonly socket: Socket, readonly deps: LmtpServerDeps, readonly remote: string, readonly metrics: LmtpMetrics | null = null) {
     socket.setNoDelay(true);
     socket.setTimeout(deps.config.idleTimeoutMs, () => this.close(reply(421, '4.4.2', `${deps.config.hostname} Disconnected for inactivity`)));
-    socket.on('data', (chunk: Buffer) => { this.rx.push(chunk); void this.pump(); });
+    socket.on('data', (chunk: Buffer) => { if (this.closed) return; this.rx.push(chunk); void this.pump(); });
     socket.on('error', () => undefined);
     socket.on('close', () => { this.closed = true; void this.abortTransaction(); });
     this.send(reply(220, null, `${deps.config.hostname} LMTP ready`));
@@ -47,6 +47,10 @@ export class LmtpSession {
     if (r) this.send(r);
     this.closed = true;
     this.socket.end();
+    // Read on (and drop) until the client's FIN: a socket left paused after end() never sees it and
+    // stays half-open, holding the server's close() forever. A client that never closes is cut off.
+    this.socket.resume();
+    setTimeout(() => this.socket.destroy(), LIMITS.outputDrainTimeoutMs).unref();
     void this.abortTransaction();
   }
 

@@ -5,26 +5,31 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 /** Incremental bare-LF → CRLF converter (state carries a trailing CR across chunks). */
 export class CrlfNormalizer {
   private lastCR = false;
 
   push(chunk: Buffer): Buffer {
-    let extra = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      if (chunk[i] === 0x0a && !(i === 0 ? this.lastCR : chunk[i - 1] === 0x0d)) extra++;
+    // Lines are found with indexOf and copied with copy() (native): no per-byte JS loop, which
+    // matters most while the code is still cold (a first session runs it unoptimised).
+    const bare: number[] = [];
+    for (let nl = chunk.indexOf(LF); nl >= 0; nl = chunk.indexOf(LF, nl + 1)) {
+      if (nl === 0 ? !this.lastCR : chunk[nl - 1] !== CR) bare.push(nl);
     }
-    let out = chunk;
-    if (extra > 0) {
-      out = Buffer.allocUnsafe(chunk.length + extra);
-      let j = 0;
-      for (let i = 0; i < chunk.length; i++) {
-        const c = chunk[i]!;
-        if (c === 0x0a && !(i === 0 ? this.lastCR : chunk[i - 1] === 0x0d)) out[j++] = 0x0d;
-        out[j++] = c;
-      }
+    if (chunk.length > 0) this.lastCR = chunk[chunk.length - 1] === CR;
+    if (bare.length === 0) return chunk;
+    const out = Buffer.allocUnsafe(chunk.length + bare.length);
+    let from = 0;
+    let j = 0;
+    for (const nl of bare) {
+      j += chunk.copy(out, j, from, nl);
+      out[j++] = CR;
+      from = nl;
     }
-    if (chunk.length > 0) this.lastCR = chunk[chunk.length - 1] === 0x0d;
+    chunk.copy(out, j, from);
     return out;
   }
 }

@@ -29,8 +29,8 @@ const TERMINATOR = Buffer.from('.\r\n');
 
 export class MessageOutput {
   private headerEnded = false;
-  /** Octets (other than CR) seen on the current line of the header. */
-  private headerLineLen = 0;
+  /** Whether the current header line has an octet other than CR (else it may end the header). */
+  private headerLineText = false;
   private bodyLinesLeft: number;
   private atLineStart = true;
   private lastByte = -1;
@@ -71,12 +71,11 @@ export class MessageOutput {
       if (!this.headerEnded) {
         const nl = c.indexOf(LF, pos);
         if (nl < 0) {
-          for (let i = pos; i < c.length; i++) if (c[i] !== CR) this.headerLineLen++;
+          if (!this.headerLineText) this.headerLineText = hasNonCr(c, pos, c.length);
           return c;
         }
-        for (let i = pos; i < nl; i++) if (c[i] !== CR) this.headerLineLen++;
-        if (this.headerLineLen === 0) this.headerEnded = true;
-        this.headerLineLen = 0;
+        if (!this.headerLineText && !hasNonCr(c, pos, nl)) this.headerEnded = true;
+        this.headerLineText = false;
         pos = nl + 1;
         if (this.headerEnded && this.bodyLinesLeft === 0) { this.finished = true; return c.subarray(0, pos); }
         continue;
@@ -115,6 +114,12 @@ export class MessageOutput {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Stops at the first octet other than CR: header lines are checked in O(1), not byte by byte. */
+function hasNonCr(c: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (c[i] !== CR) return true;
+  return false;
+}
 const DOT_BUF = Buffer.from('.');
 
 function stripNuls(c: Buffer): Buffer {
