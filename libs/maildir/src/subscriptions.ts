@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Dotlock } from './dotlock.js';
+import { readSmallFile, syncIo } from './fastio.js';
 
 const FILE = 'subscriptions';
 const V2_HEADER = 'V\t2\n\n';
@@ -41,7 +42,10 @@ export class Subscriptions {
   get path(): string { return join(this.maildir, FILE); }
 
   async list(): Promise<string[]> {
-    try { return parseSubscriptions(await readFile(this.path, 'utf8')); } catch { return []; }
+    try {
+      const text = syncIo() ? readSmallFile(this.path, 1 << 20)?.toString('utf8') ?? null : null;
+      return parseSubscriptions(text ?? await readFile(this.path, 'utf8'));
+    } catch { return []; }
   }
 
   async set(name: string, subscribed: boolean): Promise<void> {
