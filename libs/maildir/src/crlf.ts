@@ -13,26 +13,24 @@ export class CrlfNormalizer {
   private lastCR = false;
 
   push(chunk: Buffer): Buffer {
-    // Lines are found with indexOf and copied with copy() (native): no per-byte JS loop, which
-    // matters most while the code is still cold (a first session runs it unoptimised).
-    const bare: number[] = [];
-    for (let nl = chunk.indexOf(LF); nl >= 0; nl = chunk.indexOf(LF, nl + 1)) {
-      if (nl === 0 ? !this.lastCR : chunk[nl - 1] !== CR) bare.push(nl);
-    }
-    if (chunk.length > 0) this.lastCR = chunk[chunk.length - 1] === CR;
-    if (bare.length === 0) return chunk;
-    const out = Buffer.allocUnsafe(chunk.length + bare.length);
-    let from = 0;
-    let j = 0;
-    for (const nl of bare) {
-      j += chunk.copy(out, j, from, nl);
-      out[j++] = CR;
-      from = nl;
-    }
-    chunk.copy(out, j, from);
+    if (chunk.length === 0) return chunk;
+    // The CR of a leading LF ended the previous chunk: that LF is no bare LF.
+    const skip = this.lastCR && chunk[0] === LF ? 1 : 0;
+    this.lastCR = chunk[chunk.length - 1] === CR;
+    // latin1 maps every octet to one char and back; the regex engine does the scanning natively,
+    // fast even while this code is still cold (a first session runs it unoptimised).
+    const text = chunk.toString('latin1', skip);
+    if (!HAS_BARE_LF.test(text)) return chunk;
+    const fixed = text.replace(ANY_NEWLINE, '\r\n');
+    const out = Buffer.allocUnsafe(skip + fixed.length);
+    if (skip) out[0] = LF;
+    out.write(fixed, skip, 'latin1');
     return out;
   }
 }
+
+const HAS_BARE_LF = /(?:^|[^\r])\n/;
+const ANY_NEWLINE = /\r?\n/g;
 
 /** Transform: normalise to CRLF and pass through only virtual bytes [start, end). */
 export class CrlfRangeStream extends Transform {
