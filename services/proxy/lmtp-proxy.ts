@@ -1,21 +1,15 @@
 /**
  * Wiring of the LMTP proxy on a proxy node (issue 6, docs/lmtp-proxy.md): it runs in the main
- * process (LMTP comes from Postfix, not from users, so it needs no login-process isolation) with its
- * own directory handle; libs/lmtp-proxy/src/start.ts does the rest.
+ * process (LMTP comes from Postfix, not from users, so it needs no login-process isolation) with the
+ * main process's directory handle; libs/lmtp-proxy/src/start.ts does the rest.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import { startLmtpProxy } from '../../libs/lmtp-proxy/src/start.js';
-import { openDirectory } from '../mail/directory.js';
+import type { Directory } from '../../libs/directory/src/types.js';
 
-export async function startLmtpProxyNode(c: MailConfig, logger: Logger, registry: Registry): Promise<{ bound: Array<{ name: string; port: number }>; close(): Promise<void> }> {
-  const dirs = await openDirectory(c, logger, registry);
-  try {
-    const lmtp = await startLmtpProxy(c, dirs.directory, logger, registry);
-    return { bound: lmtp.bound, close: async () => { await lmtp.close(); await dirs.close(); } };
-  } catch (e) {
-    await dirs.close();
-    throw e;
-  }
+export async function startLmtpProxyNode(c: MailConfig, directory: Directory, logger: Logger, registry: Registry): Promise<{ bound: Array<{ name: string; port: number }>; close(): Promise<void> }> {
+  const lmtp = await startLmtpProxy(c, directory, logger, registry);
+  return { bound: lmtp.bound, close: () => lmtp.close() };
 }

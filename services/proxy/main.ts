@@ -13,6 +13,7 @@ import { LoginServices, limitWarnings } from './login-services.js';
 import { aggregatedRegistry, loginMetrics } from './login-metrics.js';
 import { startLmtpProxyNode } from './lmtp-proxy.js';
 import { startProxyNodeServices } from './node-services.js';
+import { openDirectory, type NodeDirectory } from '../mail/directory.js';
 
 const USAGE = 'usage: mailproxy [--config FILE]   run a login proxy node (config section `proxy`, docs/configuration.md)\n';
 
@@ -46,15 +47,19 @@ async function main(): Promise<number | null> {
   loginMetrics(metrics.registry, login);
   const bound = await login.start(c);
   // LMTP proxy (libs/lmtp-proxy, docs/lmtp-proxy.md): in this process; recipients split by home server.
-  const lmtp = c.proxy.lmtpPort !== null || c.proxy.lmtpSocket !== false ? await startLmtpProxyNode(c, logger, metrics.registry) : null;
+  // One directory handle for the main process's services (LMTP proxy, quota-status, admin); login processes have their own.
+  const needsDirectory = c.proxy.lmtpPort !== null || c.proxy.lmtpSocket !== false || c.admin.port !== null
+    || (c.quotaStatus.port !== null && Object.keys(c.proxy.quotaStatusBackends).length > 0);
+  const dirs: NodeDirectory | null = needsDirectory ? await openDirectory(c, logger, metrics.registry) : null;
+  const lmtp = dirs && (c.proxy.lmtpPort !== null || c.proxy.lmtpSocket !== false) ? await startLmtpProxyNode(c, dirs.directory, logger, metrics.registry) : null;
   if (lmtp) bound.push(...lmtp.bound);
   // quota-status (asks the recipient's home backend) and the admin API (mailctl): node-services.ts.
-  const side = await startProxyNodeServices(c, config, logger, metrics.registry, () => login.collectMetrics());
+  const side = dirs ? await startProxyNodeServices(c, config, dirs, logger, metrics.registry, () => login.collectMetrics()) : null;
   if (side) bound.push(...side.bound);
   for (const b of bound) metrics.listenerUp.set({ listener: b.name }, 1);
   let ready = false;
   const http = c.http.port === null ? null : await startHttp({ host: c.http.host, port: c.http.port, registry: aggregatedRegistry(metrics.registry, login), checks: { listeners: () => ready } });
-  onShutdown(logger, () => [['lmtp', async () => lmtp?.close()], ['admin, quota-status', async () => side?.close()], ['login services', () => login.close()], ['http', async () => http?.close()]], 30_000, () => { ready = false; });
+  onShutdown(logger, () => [['lmtp', async () => lmtp?.close()], ['admin, quota-status', async () => side?.close()], ['directory', async () => dirs?.close()], ['login services', () => login.close()], ['http', async () => http?.close()]], 30_000, () => { ready = false; });
   // SIGHUP (`mailctl reload`): new mode and limits for new connections; established ones stay with their
   // login processes, which exit when their connections end. Listeners and ports change on restart.
   process.on('SIGHUP', () => {
@@ -68,7 +73,9 @@ async function main(): Promise<number | null> {
     logger.info({ loginMode: next.config.proxy.loginMode }, 'reload: new login processes use the new configuration; established sessions are kept');
   });
   ready = true;
-  const lines = bound.map((b) => `listening ${b.name} ${c.proxy.host}:${b.port}`);
+  // admin and quota-status bind their own sections' hosts; the protocol listeners proxy.host.
+  const hostOf = (name: string) => (name === 'admin' ? c.admin.host : name === 'quota-status' ? c.quotaStatus.host : c.proxy.host);
+  const lines = bound.map((b) => `listening ${b.name} ${hostOf(b.name)}:${b.port}`);
   if (http) lines.push(`listening http ${c.http.host}:${http.port}`);
   process.stdout.write(`${lines.join('\n')}\n\nproxy node ${c.node.hostname} ready (config: ${config ?? 'embedded defaults'}; login mode: ${c.proxy.loginMode}; backends: ${Object.keys(c.proxy.backends).join(', ')})\n`);
   logger.info({ listeners: bound, backends: c.proxy.backends, loginMode: c.proxy.loginMode, login: login.stats() }, 'proxy started');

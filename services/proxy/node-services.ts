@@ -1,26 +1,24 @@
 /**
  * The proxy node's side services in its main process (issue 6): quota-status for Postfix
- * (quota-status.ts) and the admin API (admin.ts), sharing one directory handle and a session
+ * (quota-status.ts) and the admin API (admin.ts), using the main process's directory handle and a session
  * registry handle for who/kick. Each starts only when configured (quotaStatus.port with
  * proxy.quotaStatusBackends; admin.port).
  */
 import type { Logger } from 'pino';
-import { Registry as PromRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { loadConfig } from '../../libs/config/src/load.js';
 import type { MailConfig } from '../../libs/config/src/schema.js';
-import { openDirectory } from '../mail/directory.js';
+import type { NodeDirectory } from '../mail/directory.js';
 import { openRegistry } from './registry.js';
 import { startQuotaStatusProxy } from './quota-status.js';
 import { startProxyAdmin } from './admin.js';
 
-export async function startProxyNodeServices(c: MailConfig, configPath: string | null, logger: Logger, metrics: Registry,
+export async function startProxyNodeServices(c: MailConfig, configPath: string | null, dirs: NodeDirectory, logger: Logger, metrics: Registry,
   collectLoginMetrics: () => Promise<object[][]>): Promise<{ bound: Array<{ name: string; port: number }>; close(): Promise<void> } | null> {
   const quota = c.quotaStatus.port !== null && Object.keys(c.proxy.quotaStatusBackends).length > 0;
   if (!quota && c.admin.port === null) return null;
-  // A directory handle of its own (the LMTP proxy holds another); its LDAP/auth-cache metrics go to a private
-  // registry, since the process registry has those names already. TODO(coordinator): one shared handle.
-  const dirs = await openDirectory(c, logger, new PromRegistry());
-  const closers: Array<() => Promise<void>> = [() => dirs.close()];
+  // The main process's directory handle (main.ts owns and closes it).
+  const closers: Array<() => Promise<void>> = [];
   const close = async () => { for (const f of closers.splice(0).reverse()) await f().catch(() => undefined); };
   const bound: Array<{ name: string; port: number }> = [];
   try {

@@ -60,13 +60,17 @@ function decodeBody(raw: Buffer, part: BodyPart): string {
   try { return decodeCharset(bytes, charset); } catch { return bytes.toString('latin1'); }
 }
 
-/** Text without non-ASCII characters: its toLowerCase() only maps A-Z. */
-const NON_ASCII = /[^\x00-\x7f]/;
+/**
+ * The only characters whose toLowerCase() contains ASCII: U+0130 (-> "i\u0307") and U+212A KELVIN
+ * SIGN (-> "k"). Without them, a case-insensitive regex for an ASCII needle matches exactly where
+ * text.toLowerCase().includes(needle) does (the non-unicode /i never maps non-ASCII to ASCII).
+ */
+const LOWERS_TO_ASCII = /[\u0130\u212a]/;
 const needleRes = new Map<string, RegExp | null>();
 
 /**
- * For an ASCII needle without line breaks: a case-insensitive literal regex. On ASCII text it gives
- * the same answer as text.toLowerCase().includes(needle) about 4x faster (no lower-cased copy).
+ * For a printable ASCII needle: a case-insensitive literal regex; about 4x faster than
+ * text.toLowerCase().includes(needle) on 10 KB (no lower-cased copy).
  */
 function needleRegex(needle: string): RegExp | null {
   let re = needleRes.get(needle);
@@ -81,12 +85,13 @@ function needleRegex(needle: string): RegExp | null {
 /** text.toLowerCase().includes(needle) for a lower-cased needle (RFC 3501 §6.4.4 case-insensitive match). */
 export function includesFolded(text: string, needle: string): boolean {
   const re = needleRegex(needle);
-  if (re !== null && !NON_ASCII.test(text)) return re.test(text);
+  if (re !== null && !LOWERS_TO_ASCII.test(text)) return re.test(text);
   return text.toLowerCase().includes(needle);
 }
 
 /** Whether the pieces, joined with '\n' and lower-cased, contain the lower-cased needle. */
 function piecesInclude(pieces: readonly string[], needle: string): boolean {
+  if (needle === '') return true;
   if (needle.includes('\n')) return pieces.join('\n').toLowerCase().includes(needle);
   for (const p of pieces) if (includesFolded(p, needle)) return true;
   return false;

@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, copyFile, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { MailError } from '../../core/src/errors.js';
 import { LIMITS } from '../../core/src/limits.js';
 import type { MessageStructure } from '../../mime/src/types.js';
@@ -78,6 +78,22 @@ function knownDate(r: Rec): number {
   return r instanceof MaildirRec ? r.date : r.internalDate;
 }
 
+function filesOf(lists: { n: string[]; c: string[] }): Map<string, FileEntry> {
+  const files = new Map<string, FileEntry>();
+  for (const [names, inNew] of [[lists.n, true], [lists.c, false]] as const) {
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      files.set(baseOf(name), { name, inNew });
+    }
+  }
+  return files;
+}
+
+/** SHA-256 of both listings (collision-safe, unlike a CRC): equal digests mean the same names. */
+function namesDigest(lists: { n: string[]; c: string[] }): string {
+  return createHash('sha256').update(lists.n.join('/')).update('//').update(lists.c.join('/')).digest('base64');
+}
+
 async function statOrNull(p: string): Promise<Stats | null> {
   try { return await stat(p); } catch { return null; }
 }
@@ -139,6 +155,11 @@ export class FolderState {
   private dirtyUntil = 0;
   /** Set when a scan saw something half-done (renamed mid-scan): the next sync rescans. */
   private forceNext = false;
+  /** namesDigest and uidlist stamp after the last reconcile that took in every file ('' = none). */
+  private scanDigest = '';
+  private scanUlStamp = '';
+  /** Cleared by reconcile when it re-read the directories or left a file for the next sync. */
+  private scanComplete = true;
   /** uidlist UIDs whose files the previous scan did not find (see reconcile). */
   private missingBefore = new Set<number>();
   private ul: Uidlist | null = null;
@@ -254,22 +275,30 @@ export class FolderState {
     this.curStamp = cStamp;
     const newest = Math.max(sn.mtimeMs, sc.mtimeMs);
     this.dirtyUntil = now - newest < DIRTY_WINDOW_MS ? newest + DIRTY_WINDOW_MS : 0;
-    const files = await this.readFiles();
-    return this.reconcile(files, kwChanged);
+    const lists = await this.readNames();
+    // The same names (same order) and the same uidlist as after the last complete reconcile: nothing
+    // to do. Makes the rescans of the 2-second dirty window (and of a folder others keep touching
+    // without net change) cost a readdir and a hash, not 100,000 map lookups.
+    const digest = namesDigest(lists);
+    if (!force && !kwChanged && digest === this.scanDigest && uStamp === this.scanUlStamp && uStamp === this.ulStamp) return false;
+    this.scanDigest = '';
+    this.scanComplete = true;
+    const changed = await this.reconcile(filesOf(lists), kwChanged);
+    if (this.scanComplete && !this.forceNext) { this.scanDigest = digest; this.scanUlStamp = this.ulStamp; }
+    return changed;
+  }
+
+  /** readdir of new/ then cur/ (a message moved new/ → cur/ in between is then seen at least once). */
+  private async readNames(): Promise<{ n: string[]; c: string[] }> {
+    const out = { n: [] as string[], c: [] as string[] };
+    for (const sub of ['new', 'cur'] as const) {
+      try { out[sub === 'new' ? 'n' : 'c'] = await readdir(join(this.dir, sub)); } catch (e) { if (!isENOENT(e)) throw e; }
+    }
+    return out;
   }
 
   private async readFiles(): Promise<Map<string, FileEntry>> {
-    const files = new Map<string, FileEntry>();
-    // new/ before cur/: a message moved new/ → cur/ in between is then seen at least once.
-    for (const sub of ['new', 'cur'] as const) {
-      let names: string[];
-      try { names = await readdir(join(this.dir, sub)); } catch (e) { if (isENOENT(e)) continue; throw e; }
-      for (const name of names) {
-        if (name.startsWith('.')) continue;
-        files.set(baseOf(name), { name, inNew: sub === 'new' });
-      }
-    }
-    return files;
+    return filesOf(await this.readNames());
   }
 
   /**
@@ -424,6 +453,7 @@ export class FolderState {
     if (ul) for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) { ulAboveUnseen = true; break; }
     if (vanished.length || ulAboveUnseen) {
       // Files that got their UID after our readdir are in place by now (rename precedes UID assignment).
+      this.scanComplete = false;
       for (const [b, f] of await this.readFiles()) if (!files.has(b) || f.inNew === false) files.set(b, f);
       vanished = vanished.filter((r) => !files.has(r.base));
     }
@@ -493,7 +523,7 @@ export class FolderState {
     const fresh: Array<{ uid: number; base: string; f: FileEntry }> = [];
     for (const [b, f] of files) {
       const uid = this.ulByBase.get(b);
-      if (uid === undefined) continue; // appeared after the uidlist was written; next sync
+      if (uid === undefined) { this.scanComplete = false; continue; } // appeared after the uidlist was written; next sync
       const old = this.byBase.get(b);
       if (old && old.uid === uid) {
         if (old.name === f.name && old.inNew === f.inNew && !kwChanged) { out.push(old); continue; }
@@ -545,6 +575,7 @@ export class FolderState {
       changed = true;
     }
     if (cutoff !== Infinity) {
+      this.scanComplete = false;
       const kept = out.filter((r) => r.uid < cutoff || this.byUid.get(r.uid) !== undefined);
       if (kept.length !== out.length) { out.length = 0; out.push(...kept); }
     }

@@ -99,11 +99,11 @@ async function match(k: SearchKey, c: Ctx): Promise<boolean> {
       }
       return false;
     }
-    case 'body': return (await c.content.bodyText()).includes(k.value.toLowerCase());
+    case 'body': return c.content.bodyIncludes(k.value.toLowerCase());
     case 'text': {
       const n = k.value.toLowerCase();
-      return (await c.content.headerText()).includes(n) || (await c.content.bodyText()).includes(n)
-        || (await c.content.mimeHeaderText()).includes(n);
+      return (await c.content.headerIncludes(n)) || (await c.content.bodyIncludes(n))
+        || (await c.content.mimeHeaderIncludes(n));
     }
     case 'not': return !(await match(k.key, c));
     case 'or': return (await match(k.a, c)) || (await match(k.b, c));
