@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, copyFile, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { MailError } from '../../core/src/errors.js';
 import { LIMITS } from '../../core/src/limits.js';
 import type { MessageStructure } from '../../mime/src/types.js';
@@ -89,9 +89,28 @@ function filesOf(lists: { n: string[]; c: string[] }): Map<string, FileEntry> {
   return files;
 }
 
-/** SHA-256 of both listings (collision-safe, unlike a CRC): equal digests mean the same names. */
+/**
+ * Hash of both listings in order: two independent 32-bit FNV-1a-style hashes plus the counts. Names
+ * are written by delivery agents, not chosen by users, so 64 bits suffice; a plain JS loop costs
+ * ~10 ms for 100,000 names where join + SHA-256 cost ~100 ms.
+ */
 function namesDigest(lists: { n: string[]; c: string[] }): string {
-  return createHash('sha256').update(lists.n.join('/')).update('//').update(lists.c.join('/')).digest('base64');
+  let h1 = 0x811c9dc5;
+  let h2 = 0x27d4eb2f;
+  for (const names of [lists.n, lists.c]) {
+    for (const name of names) {
+      for (let i = 0; i < name.length; i++) {
+        const c = name.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 15);
+      }
+      h1 = Math.imul(h1 ^ 0x2f, 0x01000193); // '/' never occurs in a name: separates them
+      h2 = Math.imul(h2 ^ 0x2f, 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    h1 = Math.imul(h1 ^ 0x100, 0x01000193);
+    h2 = Math.imul(h2 ^ 0x100, 0x5bd1e995) ^ (h2 >>> 15);
+  }
+  return `${lists.n.length}:${lists.c.length}:${(h1 >>> 0).toString(36)}:${(h2 >>> 0).toString(36)}`;
 }
 
 async function statOrNull(p: string): Promise<Stats | null> {

@@ -100,4 +100,30 @@ describe('lazy internal date (cold SELECT without stat)', () => {
       await h.cleanup();
     }
   });
+
+  it('rescans with the same listing are skipped, yet a rename by another process is seen at once', async () => {
+    const h = await tempHome();
+    const store = newStore();
+    try {
+      const md = join(h.ref.home, 'Maildir');
+      const { named } = await bare(md);
+      const acc = await store.openAccount(h.ref);
+      const mb = await acc.open('INBOX');
+      const s1 = await mb.sync();
+      const again = await mb.sync(); // same names, same uidlist: nothing changed
+      assert.deepEqual(again.messages.map((m) => [m.uid, m.flags, m.modseq]), s1.messages.map((m) => [m.uid, m.flags, m.modseq]));
+      const base = named.slice(0, named.indexOf(':'));
+      await rename(join(md, 'cur', named), join(md, 'cur', `${base}:2,FS`));
+      const s2 = await mb.sync();
+      assert.deepEqual(s2.messages[0]!.flags, ['\\Flagged', '\\Seen']);
+      await rename(join(md, 'cur', `${base}:2,FS`), join(md, 'cur', named));
+      const s3 = await mb.sync();
+      assert.deepEqual(s3.messages[0]!.flags, ['\\Seen']);
+      assert.equal(s3.messages[0]!.internalDate, T1);
+      await mb.close();
+    } finally {
+      await store.close();
+      await h.cleanup();
+    }
+  });
 });

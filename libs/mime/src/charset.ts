@@ -32,8 +32,18 @@ export function charsetKnown(charset: string | null | undefined): boolean {
   const c = normalizeCharset(charset);
   if (c === null) return false;
   if (c === 'utf-8' || c === 'us-ascii') return true;
-  try { return iconv.encodingExists(c); } catch { return false; }
+  let known = knownCharsets.get(c);
+  if (known === undefined) {
+    try { known = iconv.encodingExists(c); } catch { known = false; }
+    // Bounded: charset names come from messages, so a hostile mailbox could hold many.
+    if (knownCharsets.size >= 256) knownCharsets.clear();
+    knownCharsets.set(c, known);
+  }
+  return known;
 }
+
+/** iconv-lite's encodingExists() canonicalises the name on every call: remembered per name. */
+const knownCharsets = new Map<string, boolean>();
 
 /** Decodes a complete byte string in `charset`. */
 export function decodeCharset(buf: Buffer, charset: string | null | undefined): string {

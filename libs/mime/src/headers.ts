@@ -30,6 +30,12 @@ function isWsp(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09;
 }
 
+/** A field name as headerBytesToString gives it; short and nearly always ASCII, so no Buffer view is made. */
+function nameString(buf: Buffer, a: number, b: number): string {
+  for (let i = a; i < b; i++) if (buf[i]! >= 0x80) return headerBytesToString(buf.subarray(a, b));
+  return buf.toString('latin1', a, b);
+}
+
 /**
  * Splits a header block into fields. Stops at the first empty line (so a whole message may be passed).
  * Continuation lines (starting with SP/HTAB) belong to the previous field. A line without a colon is
@@ -55,7 +61,7 @@ export function splitHeaderFields(buf: Buffer): RawHeaderField[] {
         let nameEnd = colon;
         while (nameEnd > pos && isWsp(buf[nameEnd - 1])) nameEnd--;
         if (nameEnd > pos) {
-          cur = { name: headerBytesToString(buf.subarray(pos, nameEnd)), start: pos, end: lineEnd, valueStart: colon + 1 };
+          cur = { name: nameString(buf, pos, nameEnd), start: pos, end: lineEnd, valueStart: colon + 1 };
           out.push(cur);
         }
       }

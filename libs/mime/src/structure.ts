@@ -197,7 +197,7 @@ export class StructureParser {
    * Header fast path from a line start at i: whole, non-empty header lines that cannot be boundaries
    * are copied to the frame's header block in runs (one copy per run, bare LF written as CRLF).
    * Stops before the empty line, a possible boundary, an incomplete line or the header size limit,
-   * which the line-by-line path handles. Returns the new position.
+   * which the line-by-line path handles. Returns the new position (after the lines taken).
    */
   private headerLines(chunk: Buffer, i: number): number {
     const f = this.top;
