@@ -149,7 +149,9 @@ export async function mixed(server: BenchServer, users: string[], password: stri
     const m = /\[APPENDUID \d+ (\d+)\]/i.exec(ap.text);
     if (m) {
       rec('UID STORE', await c.command(`UID STORE ${m[1]} +FLAGS.SILENT (\\Deleted)`, { collect: false }));
-      rec('EXPUNGE', await c.command('EXPUNGE', { collect: false }));
+      // UID EXPUNGE (RFC 4315) removes only the message this round appended: the seed Maildir has messages
+      // flagged \Deleted (T) too, and a plain EXPUNGE would shrink the folder under the client's count.
+      rec('EXPUNGE', await c.command(`UID EXPUNGE ${m[1]}`, { collect: false }));
     }
   };
   const existsOf = (r: ImapResponse): number => {
