@@ -1151,7 +1151,8 @@ export class FolderState {
     if (!parser) throw new MailError('INTERNAL', 'MIME parser unavailable');
     const small = syncIo() ? this.readSmall(uid) : null;
     if (small) {
-      parser.write(new CrlfNormalizer().push(small));
+      // The parser counts a bare LF as CRLF itself (offsets in CRLF bytes): no normalising copy needed.
+      parser.write(small);
       const s = parser.end();
       // Not awaited: the cache batches writes (cache.ts); a lost record only costs a re-parse.
       void this.cache.put(uid, s).catch(() => undefined);
