@@ -1,12 +1,12 @@
 /**
  * Parser CPU benchmark (not a test): the structure of every file of a Maildir folder, parsed from
  * memory, so only the parser is measured (no I/O). CPU time includes GC.
- *   node dist/libs/mime/src/bench.js [dir] [rounds]
+ *   node dist/loadtest/bench/mime-parse.js [dir] [rounds]
  * dir defaults to the IMAP benchmark's cached 5,000-message folder (npm run bench -- --messages 5000).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { StructureParser } from './structure.js';
+import { StructureParser } from '../../libs/mime/src/structure.js';
 
 const dir = process.argv[2] ?? '/var/tmp/imap-bench-data/big-5000-seed1/cur';
 const rounds = Number(process.argv[3] ?? 5);
