@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { LIMITS } from '../../core/src/limits.js';
+import { endGracefully } from '../../netio/src/close.js';
 import { LmtpReceiver } from '../../lmtp-codec/src/receiver.js';
 import { formatReply, reply, type Reply } from '../../lmtp-codec/src/reply.js';
 import type { Command, ReceiverEvent } from '../../lmtp-codec/src/types.js';
@@ -46,11 +47,7 @@ export class LmtpSession {
     if (this.closed) return;
     if (r) this.send(r);
     this.closed = true;
-    this.socket.end();
-    // Read on (and drop) until the client's FIN: a socket left paused after end() never sees it and
-    // stays half-open, holding the server's close() forever. A client that never closes is cut off.
-    this.socket.resume();
-    setTimeout(() => this.socket.destroy(), LIMITS.outputDrainTimeoutMs).unref();
+    endGracefully(this.socket, LIMITS.outputDrainTimeoutMs);
     void this.abortTransaction();
   }
 

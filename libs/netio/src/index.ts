@@ -1,2 +1,3 @@
 export { Listeners, startTls, type ListenOptions, type ListenersOptions } from './listeners.js';
 export { LimitWarning, limitRefusal, limitReachedMessage, refuse, type LimitProtocol } from './limit.js';
+export { endGracefully } from './close.js';
