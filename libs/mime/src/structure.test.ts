@@ -237,3 +237,17 @@ test('memory stays bounded: a large body is not retained', () => {
   assert.equal(s.body.children![0]!.bodyLines, 20 * 1000 - 1);
   assert.ok(grown < 16 * 1024 * 1024, `heap grew ${grown}`);
 });
+
+test('a part whose header ends right before an enclosing boundary stays inside its parent (RFC 2046 §5.1.1)', () => {
+  // Found by the mutation property test: the inner message's multipart header ends with the CRLF that
+  // belongs to the outer "--o--" boundary.
+  const raw = 'From: a@b.c\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: message/rfc822\r\n\r\n'
+    + 'From: inner@x.y\r\nSubject: inner\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n--o--\r\nafter\r\n';
+  const s = parseStructure(Buffer.from(raw, 'latin1'));
+  checkInvariants(s, raw.length);
+  const inner = s.body.children![0]!.message!.body;
+  assert.equal(inner.bodyStart, inner.bodyEnd, 'the digest has an empty body');
+  // A child that has only just begun when an enclosing boundary comes: "--d" then "--o--" at once.
+  const raw2 = 'Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/mixed; boundary=d\r\n\r\n--d\r\n--o--\r\n';
+  checkInvariants(parseStructure(Buffer.from(raw2, 'latin1')), raw2.length);
+});

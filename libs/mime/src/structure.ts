@@ -351,7 +351,12 @@ export class StructureParser {
   private closeTop(bodyEnd: number, lfAtEnd: number): void {
     const f = this.frames.pop()!;
     const part = f.part;
+    // The CRLF before a boundary belongs to the boundary (RFC 2046 §5.1.1): a part that had just begun
+    // (or whose header's final CRLF was that CRLF) when an enclosing boundary came ends where the
+    // boundary begins, inside its parent.
+    if (part.headerStart > bodyEnd) part.headerStart = bodyEnd;
     if (f.inHeader) this.endHeader(f, Math.max(bodyEnd, part.headerStart), lfAtEnd, true);
+    if (part.bodyStart > bodyEnd) part.bodyStart = Math.max(bodyEnd, part.headerStart);
     part.bodyEnd = Math.max(bodyEnd, part.bodyStart);
     part.bodyLines = part.bodyEnd > part.bodyStart ? Math.max(0, lfAtEnd - f.lfAtBody) : 0;
     if (f.boundary) { f.boundary = null; this.openBoundaries--; }
