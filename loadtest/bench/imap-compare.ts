@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--messages 100000] [--clients 50] [--idle 1000] [--duration 20]
  *                    [--repeat 1] [--fsync 0|1] [--out result.json] [--data DIR] [--only LIST]
- *                    [--servers ours,dovecot] [--prof-ours DIR]
+ *                    [--servers ours,dovecot] [--prof-ours DIR] [--workers N]
  *   Smoke run (< 1 min): npm run bench -- --messages 5000 --clients 10 --idle 100 --duration 5
  *
  * One large folder (--messages) and a small one per client user (--small, default 500) are
@@ -41,6 +41,8 @@ const DATA = arg('data', '/var/tmp/imap-bench-data');
 const ONLY = new Set(arg('only', 'large,mixed,loggedin,idle').split(','));
 const SERVERS = arg('servers', 'ours,dovecot').split(',') as ServerName[];
 const PROF = arg('prof-ours', '');
+/** Ours: worker processes serving IMAP (the mail node's node.workers); 1 = one process. */
+const WORKERS = Number(arg('workers', '1'));
 const RARE = 'zanzibar';
 const PASSWORD = 'pass';
 const DOMAIN = 'bench.example';
@@ -81,7 +83,7 @@ async function runOne(name: ServerName, rep: number, bigMaster: string, smallMas
   if (ONLY.has('large') || ONLY.has('select')) copyMaildir(bigMaster, join(root, DOMAIN, 'big', 'Maildir'));
   for (const u of users) copyMaildir(smallMaster, join(root, DOMAIN, u.split('@')[0]!, 'Maildir'));
   const opts = { mailRoot: root, dir: join(runDir, 'dovecot'), fsync: FSYNC, users: [BIG_USER, ...users], password: PASSWORD,
-    nodeFlags: PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [] };
+    nodeFlags: PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [], workers: WORKERS };
   let server: BenchServer | null = null;
   const out: RunResult = {};
   try {
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
     }
   }
   const summary = summarise(all);
-  const params = { messages: MESSAGES, clients: CLIENTS, idle: IDLE, duration: DURATION, repeat: REPEAT, small: SMALL, fsync: FSYNC ? 'ours fsync:true / Dovecot mail_fsync=optimized' : 'ours fsync:false / Dovecot mail_fsync=never' };
+  const params = { messages: MESSAGES, clients: CLIENTS, idle: IDLE, duration: DURATION, repeat: REPEAT, small: SMALL, workers: WORKERS, fsync: FSYNC ? 'ours fsync:true / Dovecot mail_fsync=optimized' : 'ours fsync:false / Dovecot mail_fsync=never' };
   const m = machine();
   process.stdout.write(`\nIMAP benchmark: ${JSON.stringify(params)}\nmachine: ${JSON.stringify(m)}\n\n`);
   printTable(summary);

@@ -41,11 +41,13 @@ export interface StartOptions {
   password: string;
   /** Extra node flags for our process (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** Ours: worker processes (libs/workers, the mail node's node.workers); 1 = one process. */
+  workers?: number;
 }
 
 export async function startOurs(o: StartOptions): Promise<BenchServer> {
   const script = new URL('./imap-server-proc.js', import.meta.url).pathname;
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...(o.nodeFlags ?? []), script, '--root', o.mailRoot, '--fsync', o.fsync ? '1' : '0'], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...(o.nodeFlags ?? []), script, '--root', o.mailRoot, '--fsync', o.fsync ? '1' : '0', '--workers', String(o.workers ?? 1)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
@@ -53,12 +55,13 @@ export async function startOurs(o: StartOptions): Promise<BenchServer> {
     rl.once('line', (l) => { rl.close(); resolve(l); });
     child.once('exit', (code) => reject(new Error(`our server exited early (code ${code})`)));
   });
-  const { port } = JSON.parse(line) as { port: number };
+  const { port, pids } = JSON.parse(line) as { port: number; pids: number[] };
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     name: 'ours',
     port,
-    pids: () => (child.pid ? [child.pid] : []),
+    // With workers: the primary and every worker (CPU and memory of all of them count).
+    pids: () => pids,
     settle: async () => { child.kill('SIGUSR2'); await new Promise((r) => setTimeout(r, 1000)); },
     stop: async () => {
       child.kill('SIGTERM');

@@ -20,7 +20,8 @@ export interface DovecotOptions {
   /** Mail root: <root>/<domain>/<localpart>/Maildir. */
   mailRoot: string;
   port: number;
-  users: { user: string; password: string }[];
+  /** `hash` ("{SCHEME}...") is written instead of {PLAIN}<password> when given. */
+  users: { user: string; password: string; hash?: string }[];
   /** If set (seconds), idle IDLE sessions are hibernated (imap_hibernate_timeout). */
   hibernateSeconds?: number;
   /** Keep Dovecot's fsync behaviour default (true) or disable (mail_fsync = never). Default: default. */
@@ -34,6 +35,23 @@ export interface DovecotOptions {
   lmtpSieve?: boolean;
   /** Appended verbatim to dovecot.conf (e.g. a namespace block with separator = /). */
   extraConfig?: string;
+  /**
+   * Master users (Dovecot "Master users/passwords": a master passdb, `master = yes`, `pass = yes` so the
+   * target user must exist in the regular passdb), e.g. for a proxy in front that logs in with
+   * AUTHENTICATE PLAIN authzid=user authcid=master. Hashes are "{SCHEME}...". Also sets
+   * login_trusted_networks = 127.0.0.0/8, so the proxy's ID x-originating-ip is taken.
+   */
+  masterUsers?: { user: string; hash: string }[];
+  /**
+   * Makes this instance a proxy (Dovecot "Proxy passdb"): every user's passdb line gets the extra
+   * fields proxy=y host= port=, plus master= pass= when `master` is given (the proxy authenticates the
+   * user and logs in to the backend as that master user; without it the user's password is forwarded).
+   * imap-login then runs with service_count = 0 and process_min_avail = 2 (Dovecot's high-performance
+   * login mode, the mode recommended for proxies and our proxy's default).
+   */
+  proxyTo?: { host: string; port: number; master?: { user: string; password: string } };
+  /** auth_cache_size (e.g. "10M", as UCS sets mail/dovecot/auth/cache_size); unset = Dovecot's default 0 (off). */
+  authCacheSize?: string;
 }
 
 export interface DovecotInstance {
@@ -75,7 +93,14 @@ default_vsz_limit = 1G
 default_process_limit = 2000
 default_client_limit = 4000
 ${o.fsyncNever ? 'mail_fsync = never\n' : ''}${o.hibernateSeconds !== undefined ? `imap_hibernate_timeout = ${o.hibernateSeconds}s\n` : ''}
+${o.masterUsers?.length ? `login_trusted_networks = 127.0.0.0/8
 passdb {
+  driver = passwd-file
+  master = yes
+  pass = yes
+  args = username_format=%u ${d}/master-passwd
+}
+` : ''}${o.authCacheSize ? `auth_cache_size = ${o.authCacheSize}\nauth_cache_ttl = 1 hour\n` : ''}passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${d}/passwd
 }
@@ -92,7 +117,7 @@ service imap-login {
     port = 0
   }
   process_limit = 1000
-}
+${o.proxyTo ? '  service_count = 0\n  process_min_avail = 2\n' : ''}}
 service imap {
   process_limit = 2000
 }
@@ -148,7 +173,10 @@ export async function startDovecot(o: DovecotOptions): Promise<DovecotInstance> 
   if (!version) throw new Error('dovecot binary not found (apt-get install dovecot-imapd)');
   mkdirSync(o.dir, { recursive: true });
   chmodSync(o.dir, 0o755);
-  writeFileSync(join(o.dir, 'passwd'), o.users.map((u) => `${u.user}:{PLAIN}${u.password}::::::\n`).join(''), { mode: 0o644 });
+  const p = o.proxyTo;
+  const extra = p ? `proxy=y host=${p.host} port=${p.port}${p.master ? ` master=${p.master.user} pass=${p.master.password}` : ''}` : '';
+  writeFileSync(join(o.dir, 'passwd'), o.users.map((u) => `${u.user}:${u.hash ?? `{PLAIN}${u.password}`}::::::${extra}\n`).join(''), { mode: 0o644 });
+  if (o.masterUsers?.length) writeFileSync(join(o.dir, 'master-passwd'), o.masterUsers.map((m) => `${m.user}:${m.hash}\n`).join(''), { mode: 0o644 });
   const conf = join(o.dir, 'dovecot.conf');
   writeFileSync(conf, dovecotConfig(o));
   // stdout/stderr go to a file, not pipes: the daemonised master's children keep inherited pipes

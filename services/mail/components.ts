@@ -5,9 +5,11 @@
 import type { SecureContext } from 'node:tls';
 import { ImapServer } from '../../libs/imap-server/src/index.js';
 import type { ImapServerConfig, ImapServerDeps } from '../../libs/imap-server/src/deps.js';
+import type { ListenOptions } from '../../libs/netio/src/listeners.js';
 
 export interface ImapServerLike {
-  listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number>;
+  /** source: in a worker process, the primary hands the connections over (libs/workers). */
+  listen(opts: ListenOptions): Promise<number>;
   updateConfig(config: ImapServerConfig, tls: SecureContext | null): void;
   connections(): number;
   close(): Promise<void>;

@@ -24,6 +24,7 @@ export function restartOnlyChanges(a: MailConfig, b: MailConfig): string[] {
   const pairs: Array<[string, unknown, unknown]> = [
     ['node.dataDir', a.node.dataDir, b.node.dataDir],
     ['node.hostname', a.node.hostname, b.node.hostname],
+    ['node.workers', a.node.workers, b.node.workers],
     ['storage.mailRoot', a.storage.mailRoot, b.storage.mailRoot],
     ['storage.fsync', a.storage.fsync, b.storage.fsync],
     ['directory.type', a.directory.type, b.directory.type],

@@ -8,14 +8,15 @@ import { createLogger, createMetrics, startHttp } from '../../libs/telemetry/src
 import { USAGE, parseCli } from './args.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { SAMPLE_USER, firstStart } from './first-start.js';
-import { createImapServer } from './components.js';
+import { createImapServer, type ImapServerLike } from './components.js';
 import { createStore } from './store.js';
 import { imapServerConfig } from './imap-config.js';
 import { storageWritable } from './readiness.js';
 import { banner, type Bound } from './banner.js';
 import { reload, tlsHostnames, type RunningNode } from './reload.js';
 import { onShutdown } from './shutdown.js';
-import { startPop3 } from './pop3.js';
+import { pop3ServerConfig, startPop3 } from './pop3.js';
+import { PooledService, listenPop3, startWorkers, workerCount } from './workers.js';
 import { startLmtp } from './lmtp.js';
 import { startManageSieve, startQuotaStatus, startQuotaWarnings } from './sieve-quota.js';
 import { createSaslAuthenticator, startSaslService } from './sasl.js';
@@ -52,7 +53,12 @@ async function main(): Promise<number | null> {
   // IMAP and LMTP get the store that checks quota warnings after each append.
   const warnings = startQuotaWarnings(c, plainStore, directory, logger);
   const store = warnings.store;
-  const imap = createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c), sasl: createSaslAuthenticator(c, directory), registry });
+  // node.workers > 1: worker processes serve IMAP and POP3 on the connections this process accepts (workers.ts).
+  const nWorkers = workerCount(c);
+  const workers = nWorkers > 1 ? await startWorkers(c, args.config, nWorkers, registry, logger) : null;
+  const imap: ImapServerLike = workers
+    ? new PooledService(workers.pool, 'imap', imapServerConfig(c))
+    : createImapServer({ store, directory, logger, metrics: metrics.registry, tls: secureContext(tls), config: imapServerConfig(c), sasl: createSaslAuthenticator(c, directory), registry });
   const bound: Bound[] = [];
   let ready = false;
   const listen = async (name: 'imap' | 'imaps', port: number | null) => {
@@ -65,16 +71,21 @@ async function main(): Promise<number | null> {
   const lmtp = await startLmtp(c, store, directory, logger, metrics.registry);
   for (const l of lmtp.listeners) if (l.name === 'lmtp') bound.push(l);
   if (lmtp.listeners.length) metrics.listenerUp.set({ listener: 'lmtp' }, 1);
-  const sieve = await startManageSieve(c, directory, secureContext(tls), logger, createSaslAuthenticator(c, directory));
+  const sieve = await startManageSieve(c, directory, secureContext(tls), logger, createSaslAuthenticator(c, directory), registry);
   if (sieve.listener) bound.push(sieve.listener);
   const quotaStatus = await startQuotaStatus(c, directory, logger);
   if (quotaStatus.listener) bound.push(quotaStatus.listener);
   const saslService = await startSaslService(c, directory, logger, metrics.registry);
   if (saslService.listener) bound.push(saslService.listener);
-  const pop3 = await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry, sasl: createSaslAuthenticator(c, directory), registry });
+  const pop3 = workers
+    ? await (async () => {
+      const server = new PooledService(workers.pool, 'pop3', pop3ServerConfig(c));
+      return { server, listeners: await listenPop3(c, server, secureContext(tls) !== null, logger) };
+    })()
+    : await startPop3(c, { store, directory, tls: secureContext(tls), logger, metrics: metrics.registry, sasl: createSaslAuthenticator(c, directory), registry });
   for (const l of pop3.listeners) { bound.push(l); metrics.listenerUp.set({ listener: l.name }, 1); }
   const http = c.http.port === null ? null : await startHttp({
-    host: c.http.host, port: c.http.port, registry: metrics.registry,
+    host: c.http.host, port: c.http.port, registry: workers ? workers.aggregated(metrics.registry) : metrics.registry,
     checks: { listeners: () => ready, storage: storageWritable(c.storage.mailRoot) },
   });
   if (http) bound.push({ name: 'http', host: c.http.host, port: http.port });
@@ -84,23 +95,25 @@ async function main(): Promise<number | null> {
   let reloads = Promise.resolve();
   process.removeAllListeners('SIGHUP');
   const reloadLocal = (): Promise<boolean> => {
-    const r = reloads.then(() => reload(node));
+    // The workers re-read the configuration too; a configuration the primary refused they would refuse alike.
+    const r = reloads.then(async () => (await reload(node)) && (workers ? workers.reload() : true));
     reloads = r.then(() => undefined, (e: unknown) => logger.error({ err: e }, 'reload failed'));
     return r.catch(() => false);
   };
   process.on('SIGHUP', () => { void reloadLocal(); });
   const reloader = await reloadChannel(c, logger, reloadLocal);
   const admin = await startAdmin(c, {
-    mailRoot: c.storage.mailRoot, directory, authCache: dirs.cache, registry, logger,
+    mailRoot: c.storage.mailRoot, directory, registry, logger,
+    authCache: workers ? { flush: async (users) => ((await dirs.cache?.flush(users)) ?? 0) + (await workers.flushAuthCaches(users)) } : dirs.cache,
     reload: () => reloader.reloadAll(), logDestination: 'stdout (JSON lines)',
   }, logger);
   if (admin) bound.push({ name: 'admin', host: c.admin.host, port: admin.port });
   onShutdown(logger, () => [
-    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['sasl', () => saslService.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['admin', async () => { await admin?.close(); reloader.close(); }], ['registry', () => registry.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
+    ['imap', () => imap.close()], ['pop3', () => pop3.server.close()], ['workers', async () => workers?.close()], ['lmtp', () => lmtp.close()], ['managesieve', () => sieve.server.close()], ['quota-status', () => quotaStatus.server.close()], ['sasl', () => saslService.close()], ['quota-warnings', () => warnings.close()], ['http', async () => http?.close()], ['admin', async () => { await admin?.close(); reloader.close(); }], ['registry', () => registry.close()], ['store', () => plainStore.close()], ['directory', () => dirs.close()],
   ], 30_000, () => { ready = false; });
   ready = true;
   process.stdout.write(banner(c, bound, tls, samplePassword, args.config));
-  logger.info({ listeners: bound, lmtp: lmtp.listeners, users: dirs.size() }, 'started');
+  logger.info({ listeners: bound, lmtp: lmtp.listeners, users: dirs.size(), ...(workers ? { workers: workers.pool.pids() } : {}) }, 'started');
   return null; // keep running
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import type { SessionRegistry } from '../../libs/registry/src/types.js';
+import type { SocketSource } from '../../libs/netio/src/listeners.js';
 import type { Directory, UserRecord } from '../../libs/directory/src/types.js';
 import type { MailStore } from '../../libs/mailstore/src/types.js';
 import { mailHome } from '../../libs/delivery/src/home.js';
@@ -32,13 +33,16 @@ export function pop3ServerConfig(c: MailConfig): Pop3ServerConfig {
 
 export async function startPop3(c: MailConfig, deps: {
   store: MailStore; directory: Directory; tls: SecureContext | null; logger: Logger; metrics: Registry; sasl?: SaslAuthenticator<UserRecord>; registry?: SessionRegistry;
+  /** In a worker process (node.workers > 1): the primary's listener of that name hands the connections over. */
+  sources?: (name: Pop3Listener['name']) => SocketSource;
 }):
   Promise<{ server: Pop3Server; listeners: Pop3Listener[] }> {
   // APOP needs a plaintext-equivalent secret; offered only when the directory can give one
   // (a `plainSecret(login)` method returning { user, secret } for {PLAIN} passwords, else null).
   const plain = (deps.directory as Partial<{ plainSecret: ApopSecretLookup }>).plainSecret;
+  const { sources, ...serverDeps } = deps;
   const server = new Pop3Server({
-    ...deps, logger: deps.logger.child({ service: 'pop3' }), config: pop3ServerConfig(c),
+    ...serverDeps, logger: deps.logger.child({ service: 'pop3' }), config: pop3ServerConfig(c),
     ...(typeof plain === 'function' ? { apopSecret: plain.bind(deps.directory) } : {}),
   });
   const listeners: Pop3Listener[] = [];
@@ -46,7 +50,7 @@ export async function startPop3(c: MailConfig, deps: {
   for (const [name, port] of ports) {
     if (port === null) continue;
     try {
-      listeners.push({ name, host: c.pop3.host, port: await server.listen({ host: c.pop3.host, port, implicitTls: name === 'pop3s' }) });
+      listeners.push({ name, host: c.pop3.host, port: await server.listen({ host: c.pop3.host, port, implicitTls: name === 'pop3s', ...(sources ? { source: sources(name) } : {}) }) });
     } catch (err) {
       deps.logger.error({ err, host: c.pop3.host, port }, `${name}: cannot listen on ${c.pop3.host}:${port}; ${name} is not available`);
     }

@@ -28,16 +28,21 @@ export interface SaslService {
   close(): Promise<void>;
 }
 
-/** Starts the auth service on sasl.socket and sasl.port; nothing when both are off. */
-export async function startSaslService(c: MailConfig, directory: Directory, logger: Logger, metrics: Registry): Promise<SaslService> {
-  if (c.sasl.socket === null && c.sasl.port === null) return { server: null, listener: null, socket: null, close: async () => undefined };
-  const authenticator = directoryAuthenticator(directory, {
+/** The auth service's policy: as createSaslAuthenticator, with its own sasl.allowPlaintextAuth. Throws on a bad master hash. */
+export function saslServiceAuthenticator(c: MailConfig, directory: Directory): SaslAuthenticator<UserRecord> {
+  return directoryAuthenticator(directory, {
     allowPlaintext: c.sasl.allowPlaintextAuth,
     trustedNetworks: c.sasl.trustedNetworks,
     masterSeparator: c.sasl.masterSeparator,
     masterUsers: c.sasl.masterUsers,
     masterNetworks: c.sasl.masterNetworks,
   });
+}
+
+/** Starts the auth service on sasl.socket and sasl.port; nothing when both are off. */
+export async function startSaslService(c: MailConfig, directory: Directory, logger: Logger, metrics: Registry): Promise<SaslService> {
+  if (c.sasl.socket === null && c.sasl.port === null) return { server: null, listener: null, socket: null, close: async () => undefined };
+  const authenticator = saslServiceAuthenticator(c, directory);
   const server = new DovecotAuthServer({ authenticator, logger: logger.child({ service: 'auth' }), metrics });
   try {
     const socket = c.sasl.socket === null ? null : await server.listenUnix(c.sasl.socket, c.sasl.socketMode);

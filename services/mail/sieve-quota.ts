@@ -10,6 +10,7 @@ import type { SaslAuthenticator } from '../../libs/sasl/src/index.js';
 import type { MailStore } from '../../libs/mailstore/src/types.js';
 import { mailHome } from '../../libs/delivery/src/home.js';
 import { ManageSieveServer, type ManageSieveConfig } from '../../libs/managesieve-server/src/index.js';
+import type { SessionRegistry } from '../../libs/registry/src/types.js';
 import { parseScript, supportedExtensions } from '../../libs/sieve/src/index.js';
 import { QuotaStatusServer } from '../../libs/quota-status/src/index.js';
 import {
@@ -39,11 +40,11 @@ async function tryListen(name: Listener['name'], host: string, port: number, log
   }
 }
 
-export async function startManageSieve(c: MailConfig, directory: Directory, tls: SecureContext | null, logger: Logger, sasl?: SaslAuthenticator<UserRecord>):
+export async function startManageSieve(c: MailConfig, directory: Directory, tls: SecureContext | null, logger: Logger, sasl?: SaslAuthenticator<UserRecord>, registry?: SessionRegistry):
   Promise<{ server: ManageSieveServer; listener: Listener | null }> {
   const cfg = manageSieveConfig(c);
   const server = new ManageSieveServer({
-    directory, logger: logger.child({ service: 'managesieve' }), tls, config: cfg, ...(sasl ? { sasl } : {}),
+    directory, logger: logger.child({ service: 'managesieve' }), tls, config: cfg, ...(sasl ? { sasl } : {}), ...(registry ? { registry } : {}),
     parseScript: (t) => parseScript(t, { maxSize: cfg.maxScriptSize }), extensions: supportedExtensions,
   });
   const port = c.managesieve.port;

@@ -60,7 +60,7 @@ export interface ProxyAdminNode {
 }
 
 export function proxyAdminOps(n: ProxyAdminNode): AdminOps {
-  const c = n.config;
+  // n.config is read per request: a reload (node-services.ts) swaps it, so lookups show the new backends.
   const base = adminOps({
     mailRoot: '', directory: n.dirs.directory, authCache: n.dirs.cache, registry: n.registry, logger: n.logger,
     reload: () => n.reloadAll(), logDestination: 'stdout (JSON lines)',
@@ -70,11 +70,12 @@ export function proxyAdminOps(n: ProxyAdminNode): AdminOps {
     ...ops,
     async userLookup(user): Promise<UserLookup | null> {
       const u = await base.userLookup!(user);
-      return u ? { ...u, backend: routeOf(c, u.user, u.homeServer) } : null;
+      return u ? { ...u, backend: routeOf(n.config, u.user, u.homeServer) } : null;
     },
     async backends(): Promise<BackendHealth[]> {
       const worst = breakerStates([await n.metrics.getMetricsAsJSON() as object[], ...(await n.collectLoginMetrics())]);
       const out: BackendHealth[] = [];
+      const c = n.config;
       const maps: Array<[string, Record<string, string>]> = [['imap', c.proxy.backends], ['pop3', c.proxy.pop3Backends], ['sieve', c.proxy.sieveBackends], ['lmtp', c.proxy.lmtpBackends]];
       for (const [protocol, map] of maps) {
         for (const [name, addr] of Object.entries(map)) {
@@ -94,7 +95,7 @@ export async function startProxyAdmin(node: Omit<ProxyAdminNode, 'reloadAll'>, r
   const channel = await reloadChannel(c, node.logger, reloadLocal);
   try {
     const srv = await startAdminServer({
-      host: c.admin.host, port: c.admin.port, apiKey: adminApiKey(c), ops: proxyAdminOps({ ...node, reloadAll: () => channel.reloadAll() }),
+      host: c.admin.host, port: c.admin.port, apiKey: adminApiKey(c), ops: proxyAdminOps(Object.assign(node, { reloadAll: () => channel.reloadAll() })),
       onError: (err, route) => node.logger.error({ err, route }, 'admin API request failed'),
     });
     return { port: srv.port, close: async () => { await srv.close(); channel.close(); } };

@@ -35,3 +35,14 @@ test('the proxy exits with 78 (EX_CONFIG) when proxy.masterUser/masterPassword a
   assert.equal(p.child.exitCode, 78);
   assert.match(p.err(), /proxy\.masterUser and proxy\.masterPassword: required/);
 });
+
+test('proxy.sourceAddresses: a list of IP addresses (YAML list or comma-separated); a network or a name is refused', () => {
+  writeFileSync(join(dir, 'src.yaml'), 'proxy: { sourceAddresses: "10.0.0.11, 10.0.0.12 fd00::1" }\n');
+  assert.deepEqual(loadConfig(join(dir, 'src.yaml'), {}).config?.proxy.sourceAddresses, ['10.0.0.11', '10.0.0.12', 'fd00::1']);
+  assert.deepEqual(loadConfig(null, {}).config?.proxy.sourceAddresses, []);
+  for (const bad of ['[10.0.0.0/24]', '[proxy.example.org]', '[10.0.0.300]']) {
+    writeFileSync(join(dir, 'src-bad.yaml'), `proxy: { sourceAddresses: ${bad} }\n`);
+    const r = loadConfig(join(dir, 'src-bad.yaml'), {});
+    assert.ok(r.errors.some((e) => e.includes('proxy.sourceAddresses') && e.includes('IP addresses')), `${bad}: ${r.errors.join('\n')}`);
+  }
+});

@@ -9,7 +9,7 @@ import type { MailConfig } from '../../libs/config/src/schema.js';
 import { startLmtpProxy } from '../../libs/lmtp-proxy/src/start.js';
 import type { Directory } from '../../libs/directory/src/types.js';
 
-export async function startLmtpProxyNode(c: MailConfig, directory: Directory, logger: Logger, registry: Registry): Promise<{ bound: Array<{ name: string; port: number }>; close(): Promise<void> }> {
+export async function startLmtpProxyNode(c: MailConfig, directory: Directory, logger: Logger, registry: Registry): Promise<{ bound: Array<{ name: string; port: number }>; reload(c: MailConfig): void; close(): Promise<void> }> {
   const lmtp = await startLmtpProxy(c, directory, logger, registry);
-  return { bound: lmtp.bound, close: () => lmtp.close() };
+  return { bound: lmtp.bound, reload: (next) => lmtp.reload(next), close: () => lmtp.close() };
 }

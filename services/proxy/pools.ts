@@ -8,6 +8,7 @@ export function createPool(c: MailConfig, protocol: 'imap' | 'pop3' | 'sieve', b
   const m = proxyMetrics(registry);
   const pool = new BackendPool({
     backends, failureThreshold: c.proxy.breakerFailures, coolDownMs: c.proxy.breakerCoolDown, connectTimeoutMs: c.proxy.connectTimeout,
+    sourceAddresses: c.proxy.sourceAddresses,
     onBreaker: (backend, state) => {
       m.breaker.set({ protocol, backend }, breakerValue(state));
       logger[state === 'open' ? 'warn' : 'info']({ protocol, backend, state }, `backend circuit breaker ${state}`);

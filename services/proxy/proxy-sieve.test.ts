@@ -51,7 +51,8 @@ test('ManageSieve capabilities before login match the backend\'s', async () => {
   const p = await RawClient.connect(sievePort);
   const b = await RawClient.connect(sieveA);
   const pc = (await response(p)).slice(0, -1).sort();
-  const bc = (await response(b)).slice(0, -1).sort();
+  // The backend lists XCLIENT to us (127.0.0.1 is in its sasl.trustedNetworks); the proxy never offers it.
+  const bc = (await response(b)).slice(0, -1).filter((l) => l !== '"XCLIENT"').sort();
   assert.deepEqual(pc, bc);
   assert.ok(pc.some((l) => l.startsWith('"SIEVE" ')), pc.join('\n'));
   p.close(); b.close();

@@ -67,15 +67,21 @@ export class QuotaStatusProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   private readonly counter: Counter<'result'>;
-  private readonly backends: Map<string, string>;
+  private backends: Map<string, string>;
 
-  constructor(private readonly opts: QuotaStatusProxyOptions) {
+  constructor(private opts: QuotaStatusProxyOptions) {
     this.backends = new Map(Object.entries(opts.backends).map(([k, v]) => [k.toLowerCase(), v]));
     const have = opts.registry.getSingleMetric('mail_quota_status_proxy_requests_total');
     this.counter = (have as Counter<'result'> | undefined) ?? new Counter({
       name: 'mail_quota_status_proxy_requests_total', help: 'quota-status requests on a proxy by result (relayed, nouser, skip, backend-failed, invalid)',
       labelNames: ['result'] as const, registers: [opts.registry],
     });
+  }
+
+  /** Reload: requests from now on go to the new backends and get the new answers. */
+  update(backends: Record<string, string>, answers: QuotaStatusAnswers): void {
+    this.opts = { ...this.opts, backends, answers };
+    this.backends = new Map(Object.entries(backends).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
   /** The answer for one request, and what happened (for the metric and the log). */
@@ -157,7 +163,7 @@ export class QuotaStatusProxy {
 }
 
 /** Starts the proxy's quota-status listener when quotaStatus.port and proxy.quotaStatusBackends are set. */
-export async function startQuotaStatusProxy(c: MailConfig, directory: Directory, logger: Logger, registry: Registry): Promise<{ port: number; close(): Promise<void> } | null> {
+export async function startQuotaStatusProxy(c: MailConfig, directory: Directory, logger: Logger, registry: Registry): Promise<{ port: number; proxy: QuotaStatusProxy; close(): Promise<void> } | null> {
   const q = c.quotaStatus;
   if (q.port === null || Object.keys(c.proxy.quotaStatusBackends).length === 0) return null;
   const p = new QuotaStatusProxy({
@@ -165,5 +171,5 @@ export async function startQuotaStatusProxy(c: MailConfig, directory: Directory,
     answers: { success: q.success, nouser: q.nouser, overquota: q.overquota, fail: q.fail },
   });
   const port = await p.listen(q.host, q.port);
-  return { port, close: () => p.close() };
+  return { port, proxy: p, close: () => p.close() };
 }

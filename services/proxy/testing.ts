@@ -3,10 +3,12 @@
  * (two backend mail nodes as processes, users homed on each site) and proxy processes in front.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { hashPassword } from '../../libs/directory/src/file/password.js';
+import { startSlapd, freePort, type Slapd } from '../../libs/testing/src/slapd.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -144,4 +146,151 @@ export function mailFiles(root: string): string[] {
   };
   walk(root);
   return out;
+}
+
+/**
+ * The cluster's directory for slapd (UCS schema): alice homed on site-a.test, bob on site-b.test,
+ * the group team@ with both (a group the LMTP proxy must split across the two backends).
+ */
+export const CLUSTER_LDIF = `dn: dc=example,dc=org
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: cn=users,dc=example,dc=org
+objectClass: organizationalRole
+cn: users
+
+dn: cn=groups,dc=example,dc=org
+objectClass: organizationalRole
+cn: groups
+
+dn: cn=mail,dc=example,dc=org
+objectClass: organizationalRole
+cn: mail
+
+dn: cn=domain,cn=mail,dc=example,dc=org
+objectClass: organizationalRole
+cn: domain
+
+dn: cn=example.org,cn=domain,cn=mail,dc=example,dc=org
+objectClass: univentionMailDomainname
+cn: example.org
+${[['alice', 2001, 'site-a.test'], ['bob', 2002, 'site-b.test']].map(([u, n, home]) => `
+dn: uid=${u},cn=users,dc=example,dc=org
+objectClass: inetOrgPerson
+objectClass: posixAccount
+objectClass: shadowAccount
+objectClass: univentionMail
+uid: ${u}
+cn: ${u}
+sn: Example
+uidNumber: ${n}
+gidNumber: 5001
+homeDirectory: /home/${u}
+userPassword: ${u}pw
+mailPrimaryAddress: ${u}@example.org
+univentionMailHomeServer: ${home}
+`).join('')}
+dn: cn=team,cn=groups,dc=example,dc=org
+objectClass: posixGroup
+objectClass: univentionMail
+cn: team
+gidNumber: 5001
+memberUid: alice
+memberUid: bob
+mailPrimaryAddress: team@example.org
+`;
+
+export interface Cluster {
+  readonly dir: string;
+  readonly slapd: Slapd;
+  siteA: Proc;
+  siteB: Proc;
+  p1: Proc;
+  p2: Proc;
+  /** Starts backend B again on its ports (after a stop or kill), resolves when it is ready. */
+  restartSiteB(): Promise<Proc>;
+  /** Starts proxy 1 or 2 again with its config (new ephemeral ports), resolves when it is ready. */
+  restartProxy(n: 1 | 2): Promise<Proc>;
+  /** A user's Maildir root on a backend (site-a.test / site-b.test). */
+  mailbox(site: string, local: string): string;
+  /** Kills every process, stops slapd, removes the cluster's Redis keys. Does not remove `dir`. */
+  close(): Promise<void>;
+}
+
+/**
+ * A two-site cluster on loopback: real slapd (CLUSTER_LDIF), the machine's Redis under `prefix`,
+ * two backend mail nodes (IMAP and LMTP on fixed free ports, so a restarted backend comes back on
+ * the same address) and two proxy processes (IMAP, LMTP with both backends) in front.
+ */
+export async function startCluster(dir: string, prefix: string, redisUrl = 'redis://127.0.0.1:6379'): Promise<Cluster> {
+  const slapd = await startSlapd({ ldif: CLUSTER_LDIF });
+  const ldap = `directory: { type: ldap, ldapUris: ["${slapd.url}"], ldapBase: "${slapd.suffix}" }`;
+  const redis = `redis: { url: "${redisUrl}", prefix: "${prefix}" }`;
+  const [ia, ib, la, lb] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const backend = (name: string, imap: number, lmtp: number) => {
+    const path = writeBackendConfig(dir, name, imap);
+    writeFileSync(path, readFileSync(path, 'utf8')
+      .replace(/^directory: .*$/m, `${ldap}\n${redis}`)
+      .replace('lmtp: { port: null, socket: false }', `lmtp: { host: 127.0.0.1, port: ${lmtp}, socket: false }`));
+    return path;
+  };
+  const proxy = (name: string) => {
+    const path = writeProxyConfig(dir, name, { 'site-a.test': ia, 'site-b.test': ib }, redis);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/^directory: .*$/m, ldap)
+      + `  lmtpPort: 0\n  lmtpBackends:\n    site-a.test: 127.0.0.1:${la}\n    site-b.test: 127.0.0.1:${lb}\n`);
+    return path;
+  };
+  const configB = backend('site-b.test', ib, lb);
+  const proxyConfigs = { 1: proxy('proxy-1'), 2: proxy('proxy-2') };
+  const c: Cluster = {
+    dir, slapd,
+    siteA: startProc('mail', backend('site-a.test', ia, la)),
+    siteB: startProc('mail', configB),
+    p1: null as unknown as Proc,
+    p2: null as unknown as Proc,
+    async restartSiteB() {
+      await c.siteB.stop('SIGKILL');
+      c.siteB = startProc('mail', configB);
+      await c.siteB.waitFor(/ready/);
+      return c.siteB;
+    },
+    async restartProxy(n) {
+      const key = n === 1 ? 'p1' : 'p2';
+      await c[key].stop('SIGKILL');
+      c[key] = startProc('proxy', proxyConfigs[n]);
+      await c[key].waitFor(new RegExp(`^proxy node proxy-${n} ready`, 'm'));
+      return c[key];
+    },
+    mailbox: (site, local) => join(dir, site, 'mail', 'example.org', local),
+    async close() {
+      await Promise.all([c.siteA, c.siteB, c.p1, c.p2].filter(Boolean).map((p) => p.stop('SIGKILL')));
+      await slapd.close();
+      const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await r.connect().catch(() => undefined);
+      const keys = await r.keys(`${prefix}*`).catch(() => [] as string[]);
+      if (keys.length) await r.del(...keys).catch(() => undefined);
+      r.disconnect();
+    },
+  };
+  try {
+    await Promise.all([c.siteA.waitFor(/ready/), c.siteB.waitFor(/ready/)]);
+    c.p1 = startProc('proxy', proxyConfigs[1]);
+    c.p2 = startProc('proxy', proxyConfigs[2]);
+    await Promise.all([c.p1.waitFor(/^proxy node proxy-1 ready/m), c.p2.waitFor(/^proxy node proxy-2 ready/m)]);
+  } catch (e) {
+    await c.close();
+    throw e;
+  }
+  return c;
+}
+
+/** The Message-ID of every message file under a Maildir root (one entry per file, so a duplicate shows twice). */
+export function messageIds(root: string): string[] {
+  return mailFiles(root).map((f) => {
+    const head = readFileSync(f, 'latin1').split(/\r?\n\r?\n/, 1)[0]!;
+    return /^Message-ID:\s*(<[^>\r\n]*>)/im.exec(head)?.[1] ?? '';
+  });
 }

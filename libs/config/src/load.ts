@@ -212,7 +212,7 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     if (name.toUpperCase() === 'INBOX') errors.push(`mailboxes.auto.${name}: INBOX always exists and cannot be listed here`);
   }
   return {
-    node: { hostname: c.node.hostname, dataDir },
+    node: { hostname: c.node.hostname, dataDir, workers: c.node.workers },
     storage: { mailRoot: c.storage.mailRoot === null ? resolve(dataDir, 'mail') : p(c.storage.mailRoot), fsync: c.storage.fsync },
     directory: {
       ...c.directory, path: c.directory.path === null ? resolve(dataDir, 'users.yaml') : p(c.directory.path),

@@ -15,7 +15,8 @@ export type AutoMailbox = 'create' | 'subscribe' | 'no';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface MailConfig {
-  node: { hostname: string; dataDir: string };
+  /** workers: processes serving IMAP and POP3 ('auto' = one per CPU core; 1 = the primary serves them itself). */
+  node: { hostname: string; dataDir: string; workers: number | 'auto' };
   storage: { mailRoot: string; fsync: boolean };
   directory: {
     type: 'file' | 'ldap'; path: string;
@@ -86,6 +87,8 @@ export interface MailConfig {
     host: string; imapPort: number | null; imapTlsPort: number | null; pop3Port: number | null; pop3TlsPort: number | null; sievePort: number | null;
     backends: Record<string, string>; pop3Backends: Record<string, string>; sieveBackends: Record<string, string>;
     masterUser: string | null; masterPassword: string | null; connectTimeout: number; breakerFailures: number; breakerCoolDown: number;
+    /** Local addresses for the connections to the backends, in turn (Dovecot login_source_ips); [] = the kernel picks. */
+    sourceAddresses: string[];
     /** LMTP proxy (libs/lmtp-proxy): home server FQDN -> backend LMTP host:port (or /path of a UNIX socket), its listeners. */
     lmtpBackends: Record<string, string>; lmtpPort: number | null; lmtpSocket: string | false | null;
     /** Login processes (libs/login-process, docs/login-modes.md): Dovecot service_count=1 (high-security) or 0 (high-performance). */
@@ -183,6 +186,14 @@ const networkList: Parser<string[]> = (raw) => {
   return { ok: true, value: [...new Set(items as string[])] };
 };
 
+/** Single IP addresses (no networks), as a YAML list or a space/comma-separated string. */
+const addressList: Parser<string[]> = (raw) => {
+  const items = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : raw;
+  const expected = 'list of IP addresses (e.g. 10.0.0.11, 10.0.0.12)';
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string' && !i.includes('/') && parseNetwork(i) !== null)) return { ok: false, expected };
+  return { ok: true, value: [...new Set(items as string[])] };
+};
+
 /** A file mode: an integer (YAML 0o666) or an octal string ("0666"). */
 const fileMode: Parser<number> = (raw) => {
   const n = typeof raw === 'string' && /^0?[0-7]{3}$/.test(raw) ? parseInt(raw, 8) : raw;
@@ -191,6 +202,13 @@ const fileMode: Parser<number> = (raw) => {
 
 /** "host:port" or "[v6]:port" (split with splitHostPort). */
 const hostPort = string({ nonEmpty: true, pattern: /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d\d|655[0-2]\d|6553[0-5])$/, what: 'host:port (e.g. 127.0.0.1:25)' });
+
+/** node.workers: "auto" or a process count. */
+const workerCount: Parser<number | 'auto'> = (raw) => {
+  if (raw === 'auto') return { ok: true, value: 'auto' };
+  const r = integer(1, 256)(raw);
+  return r.ok ? r : { ok: false, expected: 'auto, or integer 1..256' };
+};
 
 export function splitHostPort(s: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
@@ -203,6 +221,10 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
       'The machine host name (os.hostname()); used in the IMAP greeting, Maildir file names and logs.'),
     dataDir: leaf(string({ nonEmpty: true }), './data',
       'Relative to the working directory so a first start needs no root and no setup; holds users, mail and the generated TLS cert.'),
+    workers: leaf(workerCount, 1,
+      'Processes serving IMAP and POP3 (Dovecot runs one per connection and so uses every core; one Node process uses one). auto = one per CPU core. '
+      + 'Default 1 = the node is one process as before: each worker costs a Node process (~50 MB) and has its own auth and mailbox caches; '
+      + 'set auto on a node whose IMAP load needs more than one core (docs/performance.md). Restart to change.'),
   },
   storage: {
     mailRoot: leaf(nullable(string({ nonEmpty: true })), null,
@@ -422,6 +444,8 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
     connectTimeout: leaf(duration(100, 60_000), LIMITS.proxyConnectTimeoutMs, 'Connect + greeting + master login to a backend; past it the attempt counts as a failure for the breaker.'),
     breakerFailures: leaf(integer(1, 1000), LIMITS.proxyBreakerFailures, 'Consecutive connect failures or timeouts that open a backend\'s circuit breaker.'),
     breakerCoolDown: leaf(duration(100, 3_600_000), LIMITS.proxyBreakerCoolDownMs, 'How long an open breaker refuses before one probe connection is let through.'),
+    sourceAddresses: leaf(addressList, [],
+      'Dovecot login_source_ips: one source address reaches one backend from ~28,000 ephemeral ports; a proxy with more sessions spreads them over several local addresses, taken in turn. [] = the kernel picks.'),
     lmtpBackends: {
       kind: 'map', key: string({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, what: 'home server name' }),
       value: (raw) => (typeof raw === 'string' && raw.startsWith('/') ? { ok: true, value: raw } : hostPort(raw)), def: {},

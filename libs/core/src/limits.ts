@@ -71,6 +71,12 @@ export const LIMITS = {
   /** A folder changed only by this process is still read in full at least this often (finds others' changes made meanwhile). */
   maildirOwnChangeVerifyMs: 1000,
   /**
+   * The same, while inotify has watched the folder since its last full read (libs/maildir
+   * dir-watch.ts reports every change by another process on this host). Left for what inotify
+   * cannot see (NFS writes from another host), bounded like IDLE's idlePollMs.
+   */
+  maildirWatchedOwnChangeVerifyMs: 30_000,
+  /**
    * POP3 command line, octets with CRLF. RFC 2449 §4 says 255, but an AUTH PLAIN initial response
    * (RFC 5034 §4) and its continuation lines can be longer; Dovecot allows lines far above 255.
    */
@@ -169,6 +175,11 @@ export const LIMITS = {
   /** Auth cache TTLs (UCS mail/dovecot/auth/cache_ttl 3600 s, cache_negative_ttl 3600 s; we keep negatives shorter). (config) */
   authCacheTtlMs: 3_600_000,
   authCacheNegativeTtlMs: 300_000,
+  /**
+   * Successful master-password checks a node remembers (proxies log in as the master user on every
+   * connection; a {SHA512-CRYPT} check costs milliseconds of CPU). Few master users exist; kept for authCacheTtlMs.
+   */
+  masterAuthCacheEntries: 64,
   /** Redis commands of the auth layer: a dead Redis must cost a login little, never hang it. */
   authRedisCommandTimeoutMs: 250,
   /** Dovecot auth penalty: 2 s after the first failure, doubling per failure, at most 15 s (AUTH_PENALTY_MAX_SECS). */
@@ -210,6 +221,13 @@ export const LIMITS = {
   limitWarningIntervalMs: 60_000,
   /** A login process that does not say it is ready within this is killed and counted as failed. */
   loginProcessStartTimeoutMs: 20_000,
+  /** Mail node workers (libs/workers): a worker not ready within this is killed; restarts of workers that die back off up to the max delay. */
+  workerStartTimeoutMs: 20_000,
+  workerRestartMaxDelayMs: 30_000,
+  /** A request between the primary and a worker (reload, metrics, auth cache flush, registry) that gets no answer within this fails. */
+  workerCallTimeoutMs: 10_000,
+  /** XCLIENT SESSION= longer than this is ignored (Dovecot LOGIN_MAX_SESSION_ID_LEN). */
+  xclientMaxSessionIdLength: 64,
 } as const;
 
 export type Limits = typeof LIMITS;

@@ -31,8 +31,13 @@ export class DovecotAuthServer {
   private nextId = 1;
   private unixPaths: string[] = [];
 
-  constructor(private readonly opts: DovecotAuthServerOptions) {
+  constructor(private opts: DovecotAuthServerOptions) {
     this.metrics = opts.metrics ? createMetrics(opts.metrics) : null;
+  }
+
+  /** Reload: connections made from now on check with `authenticator` (new policy); open ones keep theirs. */
+  setAuthenticator(authenticator: SaslAuthenticator<AuthUser>): void {
+    this.opts = { ...this.opts, authenticator };
   }
 
   /**

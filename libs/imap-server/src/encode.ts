@@ -1,21 +1,13 @@
 /**
  * Response encoding helpers used by the server (strings, flags, dates, ENVELOPE, BODYSTRUCTURE).
- * Kept local so the server's wire format is decided in one file of this lib.
+ * The server's wire format is decided here (strings and ENVELOPE by the pure formatter it re-exports).
  */
-import type { Address, BodyPart, Envelope } from '../../mime/src/types.js';
+import type { BodyPart } from '../../mime/src/types.js';
+import { formatEnvelope, imapString, nstring } from '../../mime/src/envelope-imap.js';
 
-/** RFC 3501 §4.3: quoted strings may not hold CR, LF, NUL or 8-bit; those go as literals. */
-export function imapString(s: string): string {
-  if (s.length < 1024 && /^[\x01-\x09\x0b\x0c\x0e-\x7f]*$/.test(s)) {
-    return '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"';
-  }
-  const body = s.replace(/\0/g, '');
-  return `{${Buffer.byteLength(body, 'utf8')}}\r\n${body}`;
-}
-
-export function nstring(s: string | null | undefined): string {
-  return s === null || s === undefined ? 'NIL' : imapString(s);
-}
+// Strings and ENVELOPE are formatted by libs/mime/src/envelope-imap.ts: the storage caches ENVELOPE
+// text made by the same code, so a cached and a freshly formatted ENVELOPE are the same bytes.
+export { formatEnvelope, imapString, nstring };
 
 /** RFC 3501 §9 ATOM-CHAR: anything but atom-specials. */
 const ATOM_RE = /^[^\x00-\x20\x7f-\uffff(){%*"\\\]]+$/;
@@ -52,9 +44,20 @@ export function mailboxName(name: string): string {
   return astring(mutf7Encode(name));
 }
 
+/**
+ * Stores share one flag list per flag combination (100,000 records, a handful of lists) and never
+ * change a list in place: the text of each is made once (a FETCH 1:* FLAGS writes it per message).
+ */
+const flagsText = new WeakMap<readonly string[], string>();
+
 export function formatFlags(flags: readonly string[], recent = false): string {
-  const all = recent ? [...flags, '\\Recent'] : flags;
-  return '(' + all.join(' ') + ')';
+  if (recent) return '(' + [...flags, '\\Recent'].join(' ') + ')';
+  let t = flagsText.get(flags);
+  if (t === undefined) {
+    t = '(' + flags.join(' ') + ')';
+    flagsText.set(flags, t);
+  }
+  return t;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -65,21 +68,6 @@ export function formatInternalDate(ms: number): string {
   const p2 = (n: number) => String(n).padStart(2, '0');
   const day = String(d.getUTCDate()).padStart(2, ' ');
   return `"${day}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000"`;
-}
-
-function addressList(list: Address[] | null): string {
-  if (!list || list.length === 0) return 'NIL';
-  return '(' + list.map((a) => `(${nstring(a.name)} ${nstring(a.adl)} ${nstring(a.mailbox)} ${nstring(a.host)})`).join('') + ')';
-}
-
-/** RFC 3501 §7.4.2 ENVELOPE. */
-export function formatEnvelope(e: Envelope): string {
-  return '(' + [
-    nstring(e.date), nstring(e.subject),
-    addressList(e.from), addressList(e.sender ?? e.from), addressList(e.replyTo ?? e.from),
-    addressList(e.to), addressList(e.cc), addressList(e.bcc),
-    nstring(e.inReplyTo), nstring(e.messageId),
-  ].join(' ') + ')';
 }
 
 function params(p: Array<[string, string]>): string {

@@ -11,9 +11,15 @@ export class LmtpProxy {
   private readonly sessions = new Set<ProxySession>();
   private readonly metrics: ProxyMetrics | null;
 
-  constructor(private readonly deps: LmtpProxyDeps) {
+  constructor(private deps: LmtpProxyDeps) {
     this.metrics = proxyMetrics(deps.metrics);
     for (const [name, state] of Object.entries(deps.backends.states())) this.metrics?.breaker.set({ backend: name }, breakerValue(state));
+  }
+
+  /** Reload: sessions accepted from now on use the new backends and settings; open ones keep theirs. */
+  update(next: Pick<LmtpProxyDeps, 'backends' | 'config'>): void {
+    this.deps = { ...this.deps, backends: next.backends, config: next.config };
+    for (const [name, state] of Object.entries(next.backends.states())) this.metrics?.breaker.set({ backend: name }, breakerValue(state));
   }
 
   /** For the caller's breaker hook (BackendSet onBreaker): keeps the metric current. */

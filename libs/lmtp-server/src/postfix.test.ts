@@ -13,7 +13,7 @@ import { mailHome } from '../../delivery/src/home.js';
 import { smtpRelay, type Relay } from '../../delivery/src/relay.js';
 import { memoryDirectory, user, SmtpSink } from '../../delivery/src/testing.js';
 import { LmtpServer } from './server.js';
-import { postfixMissing, startPostfix, swaks, type PostfixInstance } from './testing-postfix.js';
+import { postfixMissing, startPostfix, swaks as runSwaks, type PostfixInstance } from '../../testing/src/postfix.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lmtp-pf-'));
 chmodSync(root, 0o755); // the postfix user must reach the socket
@@ -48,6 +48,13 @@ async function until<T>(what: string, f: () => T | null | undefined | false, ms 
   }
 }
 
+/** One message into the Postfix under test; fails the test on a non-zero swaks exit. */
+async function swaks(port: number, from: string, to: string, subject: string): Promise<void> {
+  const r = await runSwaks(['--server', `127.0.0.1:${port}`, '--from', from, '--to', to, '--header', `Subject: ${subject}`,
+    '--body', `Test body for ${subject}`, '--timeout', '20']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+}
+
 function script(address: string, text: string): void {
   const home = mailHome(mailRoot, address);
   mkdirSync(join(home, 'sieve'), { recursive: true });
@@ -60,9 +67,15 @@ before(async () => {
   assert.equal(missing, null, `real Postfix test cannot run: ${missing}`);
   await sink.start();
   postfix = await startPostfix({
-    dir: join(root, 'postfix'), lmtp: { socket }, relayPort: sink.port,
     recipients: ['alice@example.org', 'a.example@example.org', 'bob@example.org', 'staff@example.org', 'carol@example.org',
       'grace@example.org', 'heidi@example.org', 'ghost@example.org'],
+    main: {
+      virtual_transport: `lmtp:unix:${socket}`,
+      // What our LMTP sends out (forwards, redirects, vacation, Postfix's bounces) goes to the SMTP sink.
+      relayhost: `[127.0.0.1]:${sink.port}`,
+      default_transport: 'smtp',
+      relay_transport: 'relay',
+    },
   });
   relay = smtpRelay({ host: '127.0.0.1', port: postfix.smtpPort, name: 'test.local' });
   const delivery = new Deliverer({ store, directory, relay, hostname: 'test.local', logger: silent, mailHome: (u) => mailHome(mailRoot, u.user) });
@@ -73,7 +86,7 @@ before(async () => {
 });
 
 after(async () => {
-  await postfix?.stop();
+  await postfix?.close();
   await server?.close();
   relay?.close();
   await store.close();

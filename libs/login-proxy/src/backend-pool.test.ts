@@ -101,3 +101,28 @@ test('relay: megabytes both ways arrive intact with backpressure; the backend cl
   await new Promise<void>((r) => c.on('close', () => r()));
   assert.equal(digest(Buffer.concat(got)), digest(payload));
 });
+
+test('sourceAddresses (login_source_ips): connections leave from the listed addresses in turn; one that cannot be bound passes to the next, not to the breaker', async () => {
+  const seen: string[] = [];
+  const port = await server((c) => { seen.push(c.remoteAddress!.replace(/^::ffff:/, '')); c.write('* OK hi\r\n'); });
+  const failures: string[] = [];
+  const pool = new BackendPool({
+    backends: { 'a.test': `127.0.0.1:${port}` }, failureThreshold: 1, coolDownMs: 60_000, connectTimeoutMs: 2000,
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: binding it fails with EADDRNOTAVAIL. ::1 is of the wrong family.
+    sourceAddresses: ['127.0.0.21', '192.0.2.1', '127.0.0.22', '::1'],
+    onFailure: (_b, e) => failures.push(e.message),
+  });
+  const b = pool.backends.get('a.test')!;
+  const socks: net.Socket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await pool.open(b, greet);
+    assert.ok(r.ok, `attempt ${i}`);
+    assert.equal(r.value, '* OK hi');
+    socks.push(r.socket);
+  }
+  // Turns: .21, (192.0.2.1 fails -> .22), .22, .21 — never 127.0.0.1 and never the unusable address.
+  assert.deepEqual(seen, ['127.0.0.21', '127.0.0.22', '127.0.0.22', '127.0.0.21']);
+  assert.deepEqual(failures, ['source address 192.0.2.1: EADDRNOTAVAIL']);
+  assert.equal(pool.breakerState('a.test'), 'closed');
+  for (const s of socks) s.destroy();
+});

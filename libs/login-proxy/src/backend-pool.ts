@@ -16,6 +16,13 @@ export interface PoolOptions {
   failureThreshold: number;
   coolDownMs: number;
   connectTimeoutMs: number;
+  /**
+   * Local addresses the connections to the backends are made from, taken in turn (Dovecot
+   * login_source_ips). One source address reaches one backend address:port from ~28,000 ephemeral
+   * ports (and a bound source address takes its port before connect, so all backends share them):
+   * a proxy with more sessions than that spreads them over several addresses. Empty = the kernel picks.
+   */
+  sourceAddresses?: readonly string[];
   onBreaker?: (backend: string, state: BreakerState) => void;
   onFailure?: (backend: string, err: Error) => void;
 }
@@ -34,9 +41,13 @@ export type OpenResult<T> =
   | { ok: true; socket: net.Socket; value: T }
   | { ok: false; why: 'breaker-open' | 'failed' | 'refused'; error?: Error };
 
+/** A failure to bind the local address (not the backend's fault): try the next source address. */
+const LOCAL_BIND_ERRORS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
+
 export class BackendPool {
   readonly backends: ReadonlyMap<string, Backend>;
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private nextSource = 0;
 
   constructor(private readonly opts: PoolOptions) {
     const m = new Map<string, Backend>();
@@ -74,7 +85,7 @@ export class BackendPool {
     let last: Error | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       if (!breaker.allow()) return { ok: false, why: 'breaker-open', ...(last ? { error: last } : {}) };
-      const r = await this.attempt(backend, handshake);
+      const r = await this.attemptFromSources(backend, handshake);
       if (r.ok) { breaker.success(); return r; }
       if (r.why === 'refused') { breaker.success(); return r; }
       last = r.error;
@@ -84,10 +95,32 @@ export class BackendPool {
     return { ok: false, why: 'failed', ...(last ? { error: last } : {}) };
   }
 
-  private attempt<T>(backend: Backend, handshake: Handshake<T>): Promise<OpenResult<T>> {
+  /** Source addresses of the backend's family, the next in turn first; [undefined] = let the kernel pick. */
+  private sourcesFor(backend: Backend): Array<string | undefined> {
+    const all = this.opts.sourceAddresses ?? [];
+    const family = net.isIP(backend.host);
+    const usable = family === 0 ? all : all.filter((a) => net.isIP(a) === family);
+    if (usable.length === 0) return [undefined];
+    const start = this.nextSource++ % usable.length;
+    return [...usable.slice(start), ...usable.slice(0, start)];
+  }
+
+  /** One attempt; a source address that cannot be bound (its ports used up) passes to the next one. */
+  private async attemptFromSources<T>(backend: Backend, handshake: Handshake<T>): Promise<OpenResult<T>> {
+    let r: OpenResult<T> = { ok: false, why: 'failed' };
+    for (const source of this.sourcesFor(backend)) {
+      r = await this.attempt(backend, handshake, source);
+      const code = !r.ok ? (r.error as NodeJS.ErrnoException | undefined)?.code : undefined;
+      if (r.ok || source === undefined || !code || !LOCAL_BIND_ERRORS.has(code)) return r;
+      this.opts.onFailure?.(backend.name, new Error(`source address ${source}: ${code}`));
+    }
+    return r;
+  }
+
+  private attempt<T>(backend: Backend, handshake: Handshake<T>, localAddress?: string): Promise<OpenResult<T>> {
     return new Promise((resolve) => {
       const ac = new AbortController();
-      const sock = net.connect({ host: backend.host, port: backend.port, noDelay: true });
+      const sock = net.connect({ host: backend.host, port: backend.port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
       let done = false;
       const finish = (r: OpenResult<T>) => {
         if (done) return;

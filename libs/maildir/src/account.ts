@@ -2,6 +2,7 @@
  * One user's mail home: `<home>/Maildir` in Maildir++ layout (INBOX at the root, `A/B` at `.A.B`).
  * Mailbox management (list/create/delete/rename/subscribe), STATUS, APPEND and copy/move.
  */
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm, stat, copyFile, utimes } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { MaildirQuota } from './quota.js';
 import { canonicalSpecialUse, readSpecialUse, writeSpecialUse } from './special-use.js';
 import { Subscriptions } from './subscriptions.js';
 import { tmpName, uniqueBase } from './unique.js';
+import { syncCall, syncIo } from './fastio.js';
 
 /** What an account needs from the store: the shared per-folder states of this process. */
 export interface FolderRegistry {
@@ -33,6 +35,36 @@ export interface FolderRegistry {
   invalidate(dir: string): void;
   /** A lazy delivery put a file into `dir` behind its folder state. */
   changedOnDisk?(dir: string): void;
+}
+
+/** A message file being written in tmp/. */
+interface TmpFile {
+  write(data: Buffer): Promise<void> | void;
+  sync(): Promise<void> | void;
+  close(): Promise<void> | void;
+}
+
+/**
+ * Creates a tmp/ file (O_EXCL): synchronous calls while storage is fast (fastio.ts), so a small
+ * APPEND costs open + write + close syscalls, not three thread-pool round trips; still written
+ * chunk by chunk as the message arrives (never held whole).
+ */
+async function createTmp(path: string): Promise<TmpFile> {
+  if (syncIo()) {
+    const fd = syncCall(() => openSync(path, 'wx', 0o600));
+    let closed = false;
+    return {
+      write: (data) => syncCall(() => { let off = 0; while (off < data.length) off += writeSync(fd, data, off, data.length - off); }),
+      sync: () => syncCall(() => fsyncSync(fd)),
+      close: () => { if (!closed) { closed = true; closeSync(fd); } },
+    };
+  }
+  const fh = await open(path, 'wx', 0o600);
+  return {
+    write: async (data) => { let off = 0; while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten; },
+    sync: () => fh.sync(),
+    close: () => fh.close(),
+  };
 }
 
 function errno(e: unknown): string | undefined {
@@ -280,7 +312,7 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
       const tmp = join(s.dir, 'tmp', tmpName(this.reg.hostname));
       let size = 0;
       let structure: MessageStructure | null = null;
-      const fh = await open(tmp, 'wx', 0o600);
+      const fh = await createTmp(tmp);
       try {
         const parser = await newStructureParser();
         let parserOk = parser !== null;
@@ -290,8 +322,7 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
         for await (const chunk of message) {
           const data = norm.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
           if (parserOk) { try { parser!.write(data); } catch { parserOk = false; } }
-          let off = 0;
-          while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+          await fh.write(data);
           size += data.length;
         }
         if (this.reg.fsync) await fh.sync();
@@ -329,9 +360,9 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
     if (opts.sizeHint !== undefined) await this.quotaFile.check(opts.sizeHint, 1);
     const dir = this.dirOf(c);
     const tmp = join(dir, 'tmp', tmpName(this.reg.hostname));
-    let fh;
+    let fh: TmpFile;
     try {
-      fh = await open(tmp, 'wx', 0o600);
+      fh = await createTmp(tmp);
     } catch (e) {
       message.resume();
       if (errno(e) === 'ENOENT') throw new MailError('NOTFOUND', 'Mailbox does not exist');
@@ -342,13 +373,12 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
       const norm = new CrlfNormalizer();
       for await (const chunk of message) {
         const data = norm.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
-        let off = 0;
-        while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+        await fh.write(data);
         size += data.length;
       }
       if (this.reg.fsync) await fh.sync();
     } catch (e) {
-      await fh.close().catch(() => undefined);
+      try { await fh.close(); } catch { /* already failing */ }
       await rm(tmp, { force: true });
       throw e;
     }
@@ -386,6 +416,8 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
           structure: await src.cache.get(r.uid).catch(() => null),
         });
       }
+      // A move takes the files out of the source folder: its watch must not take that for another process.
+      if (move) for (const r of recs) src.expectOwn(r.inNew ? 'new' : 'cur', r.name);
       const destUids = await d.importFiles(items, move);
       const sourceUids: number[] = [];
       const outDest: number[] = [];

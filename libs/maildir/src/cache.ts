@@ -10,9 +10,14 @@
  * demand. Offsets are persisted in the folder index so opening a folder does not scan this file.
  */
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { MessageStructure } from '../../mime/src/types.js';
+import { formatEnvelope } from '../../mime/src/envelope-imap.js';
+import { EnvelopeCache } from './envelope-cache.js';
 import { readAtSync, syncIo, writeAllSync } from './fastio.js';
+
+export const ENVELOPES = 'mailstore.envelopes';
 
 const HEADER = 8;
 /** Larger records than this are not cached (a hostile message with 10,000 parts stays correct, just uncached). */
@@ -50,9 +55,15 @@ export class StructureCache {
   private pendingBytes = 0;
   private batch: Promise<void> | null = null;
 
-  constructor(readonly path: string, public uidValidity: number) {}
+  /** The folder's ENVELOPE text cache (envelope-cache.ts): its file sits beside this one and shares its life. */
+  readonly envelopes: EnvelopeCache;
+
+  constructor(readonly path: string, public uidValidity: number) {
+    this.envelopes = new EnvelopeCache(join(dirname(path), ENVELOPES), uidValidity);
+  }
 
   reset(uidValidity: number): void {
+    this.envelopes.reset(uidValidity);
     this.offsets.clear();
     this.written.clear();
     this.scannedTo = 0;
@@ -89,6 +100,9 @@ export class StructureCache {
    * messages does not wait for 100,000 thread-pool round trips. Resolves when the record is written.
    */
   put(uid: number, s: MessageStructure): Promise<void> {
+    // A parsed structure has the envelope too: cache its text for FETCH ENVELOPE (delivery and
+    // APPEND parse every message, so their envelopes never need a header read later).
+    if (!this.envelopes.has(uid)) this.envelopes.put(uid, formatEnvelope(s.envelope));
     const payload = Buffer.from(`${this.uidValidity} ${uid} ${JSON.stringify(s)}`, 'utf8');
     if (payload.length > MAX_RECORD) return Promise.resolve();
     const head = Buffer.alloc(HEADER);
@@ -226,6 +240,7 @@ export class StructureCache {
 
   /** Releases descriptors and the read window (the folder state is being dropped or went idle). */
   async close(): Promise<void> {
+    await this.envelopes.close();
     await this.closeReader();
     const a = this.afh;
     this.afh = null;
@@ -233,7 +248,7 @@ export class StructureCache {
   }
 
   /** Drops the read window (memory) but keeps the descriptors. */
-  dropWindow(): void { this.win = null; }
+  dropWindow(): void { this.win = null; this.envelopes.dropWindow(); }
 
   async size(): Promise<number> {
     try { return (await stat(this.path)).size; } catch { return 0; }
@@ -241,6 +256,7 @@ export class StructureCache {
 
   async remove(): Promise<void> {
     await this.close();
+    this.envelopes.remove();
     await unlink(this.path).catch(() => undefined);
     this.offsets.clear();
     this.scannedTo = 0;

@@ -25,15 +25,25 @@ function start(state: FolderState): Watch {
       if (w.refs > 0 && !state.gone) void state.sync().catch(() => undefined);
     }, DEBOUNCE_MS);
   };
-  for (const sub of ['new', 'cur']) {
+  for (const sub of ['new', 'cur'] as const) {
     try {
-      const fw = watch(join(state.dir, sub), { persistent: false }, kick);
-      fw.on('error', () => { fw.close(); }); // folder deleted or renamed away: the periodic check notices
+      // Events of this process's own changes (announced by the folder state, already in memory and
+      // notified) cost nothing; another process's change makes the next sync read the directories.
+      const fw = watch(join(state.dir, sub), { persistent: false }, (type, filename) => {
+        if (state.dirEvent(sub, type, typeof filename === 'string' ? filename : null)) kick();
+      });
+      fw.on('error', () => {
+        // Folder deleted or renamed away: the periodic check notices; events may have been lost.
+        fw.close();
+        if (active.get(state) === w) state.setWatched(false);
+        kick();
+      });
       w.watchers.push(fw);
     } catch {
       // ENOSPC (inotify watches exhausted) or the folder is gone: the periodic check remains.
     }
   }
+  if (w.watchers.length === 2) state.setWatched(true);
   return w;
 }
 
@@ -51,5 +61,6 @@ export function watchFolder(state: FolderState): () => void {
     if (w!.timer) clearTimeout(w!.timer);
     for (const fw of w!.watchers) fw.close();
     active.delete(state);
+    state.setWatched(false);
   };
 }

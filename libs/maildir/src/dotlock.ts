@@ -5,10 +5,12 @@
  * content into the lock file, fsyncs and renames it over the target: readers see the old or the
  * new file, never a torn one, and the rename releases the lock.
  */
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, stat, unlink, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LIMITS } from '../../core/src/limits.js';
 import { MailError } from '../../core/src/errors.js';
+import { syncCall } from './fastio.js';
 
 const HOST = hostname();
 
@@ -52,6 +54,31 @@ export class Dotlock {
     }
   }
 
+  /**
+   * One attempt with synchronous calls, for callers that checked fastio.syncIo() (an uncontended
+   * lock is then three syscalls, not three thread-pool round trips): null when the lock is held,
+   * and the caller waits with acquire().
+   */
+  static tryAcquireSync(target: string): Dotlock | null {
+    const lockPath = `${target}.lock`;
+    let fd: number;
+    try {
+      fd = syncCall(() => openSync(lockPath, 'wx', 0o600));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
+      throw e;
+    }
+    try {
+      syncCall(() => writeSync(fd, `${process.pid}:${HOST}`));
+    } catch (e) {
+      closeSync(fd);
+      try { unlinkSync(lockPath); } catch { /* nothing left to undo */ }
+      throw e;
+    }
+    closeSync(fd);
+    return new Dotlock(target, lockPath);
+  }
+
   private static async isStale(lockPath: string, staleMs: number): Promise<boolean> {
     try {
       const st = await stat(lockPath);
@@ -86,5 +113,12 @@ export class Dotlock {
     if (this.released) return;
     this.released = true;
     await unlink(this.lockPath).catch(() => undefined);
+  }
+
+  /** release() with a synchronous unlink (see tryAcquireSync). */
+  releaseSync(): void {
+    if (this.released) return;
+    this.released = true;
+    try { syncCall(() => unlinkSync(this.lockPath)); } catch { /* broken as stale by another process: nothing to undo */ }
   }
 }

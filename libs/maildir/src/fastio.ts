@@ -45,6 +45,14 @@ function timed<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Runs one small synchronous fs call (rename, unlink, utimes, a lock file) under the slow-storage
+ * watch: callers use it only while syncIo() says storage is fast.
+ */
+export function syncCall<T>(fn: () => T): T {
+  return timed(fn);
+}
+
 /** Gives the event loop a turn when this turn has done more than a slice of sync work. */
 export async function yieldIfBusy(): Promise<void> {
   if (sliceStart !== 0 && performance.now() - sliceStart > SLICE_MS) {

@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import type { MessageRecord } from '../../mailstore/src/types.js';
 import { statQuick } from './fastio.js';
+import { TextChunks } from './text-chunks.js';
 
 /** One message as the engine keeps it (MessageRecord + where the file is). ~150 bytes in memory. */
 export interface Rec extends MessageRecord {
@@ -101,16 +102,42 @@ export interface IndexSnapshot {
   recs: Array<{ uid: number; modseq: number; internalDate: number; size: number; fsize: number; cacheOff: number | null; inNew: boolean; name: string }>;
 }
 
+export type IndexHead = Omit<IndexSnapshot, 'recs'>;
+
+function headLine(h: IndexHead): string {
+  return `MSIDX1 V${h.uidValidity} N${h.nextUid} H${h.highestModseq} R${h.firstRecentUid} C${h.cacheScannedTo} G${h.guid || '-'}\n`;
+}
+
+/** The END line for a body (crc32 of every preceding byte). */
+function endLine(body: Buffer): Buffer {
+  return Buffer.from(`END ${(crc32(body) >>> 0).toString(16)}\n`);
+}
+
 export function formatIndex(s: IndexSnapshot): Buffer {
-  const lines: string[] = [
-    `MSIDX1 V${s.uidValidity} N${s.nextUid} H${s.highestModseq} R${s.firstRecentUid} C${s.cacheScannedTo} G${s.guid || '-'}`,
-  ];
+  let text = headLine(s);
   for (const r of s.recs) {
-    lines.push(`${r.uid} ${r.modseq} ${r.internalDate} ${r.size} ${r.fsize} ${r.cacheOff ?? '-'} ${r.inNew ? 'n' : 'c'} ${r.name}`);
+    text += `${r.uid} ${r.modseq} ${r.internalDate} ${r.size} ${r.fsize} ${r.cacheOff ?? '-'} ${r.inNew ? 'n' : 'c'} ${r.name}\n`;
   }
-  const body = Buffer.from(lines.join('\n') + '\n', 'utf8');
-  const tail = Buffer.from(`END ${(crc32(body) >>> 0).toString(16)}\n`);
-  return Buffer.concat([body, tail]);
+  const body = Buffer.from(text, 'utf8');
+  return Buffer.concat([body, endLine(body)]);
+}
+
+/**
+ * The index file for the records as they are, as chunks for one writev (text-chunks.ts): no
+ * snapshot object per record and no joined copy (100,000 records are ~8 MB). Dates not read yet
+ * go as -1.
+ */
+export function indexParts(head: IndexHead, recs: readonly Rec[], cacheOff: { get(uid: number): number | undefined }): Buffer[] {
+  const out = new TextChunks(true);
+  out.add(headLine(head));
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i]!;
+    const date = r instanceof MaildirRec ? r.date : r.internalDate;
+    out.add(`${r.uid} ${r.modseq} ${date} ${r.size} ${r.fsize} ${cacheOff.get(r.uid) ?? '-'} ${r.inNew ? 'n' : 'c'} ${r.name}\n`);
+  }
+  const parts = out.finish();
+  parts.push(Buffer.from(`END ${(out.crc >>> 0).toString(16)}\n`));
+  return parts;
 }
 
 /** Parses an index file; null when absent, truncated, or damaged in any way. */
@@ -169,11 +196,19 @@ export async function readIndex(path: string): Promise<IndexSnapshot | null> {
 let tmpCounter = 0;
 
 /** tmp + fsync + rename: a crash leaves the old or the new index, never a torn one. */
-export async function writeIndex(path: string, s: IndexSnapshot, fsync: boolean): Promise<void> {
+export async function writeIndex(path: string, parts: readonly Buffer[], fsync: boolean): Promise<void> {
   const tmp = `${path}.tmp.${process.pid}.${++tmpCounter}`;
   const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(formatIndex(s));
+    const total = parts.reduce((n, b) => n + b.length, 0);
+    let done = 0;
+    while (done < total) {
+      let skip = done;
+      const rest: Buffer[] = [];
+      for (const b of parts) { if (skip >= b.length) { skip -= b.length; continue; } rest.push(skip ? b.subarray(skip) : b); skip = 0; }
+      const { bytesWritten } = await fh.writev(rest);
+      done += bytesWritten;
+    }
     if (fsync) await fh.sync();
   } catch (e) {
     await fh.close();

@@ -10,6 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, copyFile, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MailError } from '../../core/src/errors.js';
@@ -19,13 +20,15 @@ import { newStructureParser } from './parser.js';
 import { StructureCache } from './cache.js';
 import { CrlfNormalizer } from './crlf.js';
 import { Dotlock } from './dotlock.js';
-import { MaildirRec, readIndex, writeIndex, type Rec, type RecFields } from './folder-index.js';
+import { indexParts, MaildirRec, readIndex, writeIndex, type Rec, type RecFields } from './folder-index.js';
 import { formatKeywords, isValidKeyword, parseKeywords } from './keywords.js';
-import { baseOf, flagsToInfo, formatFilename, infoToFlags, parseFilename, sortByDeliveryTime } from './maildir-filename.js';
+import { baseOf, deliveryOrder, flagsToInfo, formatFilename, infoOf, infoToFlags, parseFilename, scanSizes, sortByDeliveryTime } from './maildir-filename.js';
 import { Mutex } from './mutex.js';
-import { formatUidlist, formatUidlistEntry, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
+import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
+import { TextChunks } from './text-chunks.js';
 import { readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
+import { syncCall } from './fastio.js';
 
 export const UIDLIST = 'dovecot-uidlist';
 export const KEYWORDS = 'dovecot-keywords';
@@ -36,10 +39,14 @@ const DIRTY_WINDOW_MS = 2000;
 /** Dovecot deletes tmp/ files older than 36 hours. */
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 const INDEX_FLUSH_DELAY_MS = 1000;
+/** An announced own change whose inotify event has not come within this made none (see expectOwn). */
+const OWN_EVENT_TTL_MS = 10_000;
 /** Files up to this size are read with one read() when parsed (bigger ones are streamed). */
 const SMALL_FILE = 256 * 1024;
 
 interface FileEntry { name: string; inNew: boolean }
+/** A file that was given a UID, by name. */
+interface NamedFile { uid: number; base: string; name: string; inNew: boolean }
 
 export interface ImportItem {
   srcPath: string;
@@ -71,11 +78,6 @@ function stamp(st: Stats | null): string {
 /** A changed copy of a record (keeps a lazy internal date lazy; see MaildirRec). */
 function withRec(r: Rec, ch: Partial<Omit<RecFields, 'date' | 'uid' | 'base'>>): Rec {
   return r instanceof MaildirRec ? r.with(ch) : { ...r, ...ch };
-}
-
-/** The internal date if known without I/O, else -1 (the index stores it as not read yet). */
-function knownDate(r: Rec): number {
-  return r instanceof MaildirRec ? r.date : r.internalDate;
 }
 
 function filesOf(lists: { n: string[]; c: string[] }): Map<string, FileEntry> {
@@ -111,6 +113,22 @@ function namesDigest(lists: { n: string[]; c: string[] }): string {
     h2 = Math.imul(h2 ^ 0x100, 0x5bd1e995) ^ (h2 >>> 15);
   }
   return `${lists.n.length}:${lists.c.length}:${(h1 >>> 0).toString(36)}:${(h2 >>> 0).toString(36)}`;
+}
+
+/*
+ * rename / unlink / utimes of one file: synchronous while storage is fast (fastio.ts), one syscall
+ * instead of a thread-pool round trip and two promise turns. Errors (ENOENT) are the same.
+ */
+async function renameFile(from: string, to: string): Promise<void> {
+  if (syncIo()) syncCall(() => renameSync(from, to)); else await rename(from, to);
+}
+
+async function unlinkFile(p: string): Promise<void> {
+  if (syncIo()) syncCall(() => unlinkSync(p)); else await unlink(p);
+}
+
+async function setFileTime(p: string, ms: number): Promise<void> {
+  if (syncIo()) syncCall(() => utimesSync(p, ms / 1000, ms / 1000)); else await utimes(p, ms / 1000, ms / 1000);
 }
 
 async function statOrNull(p: string): Promise<Stats | null> {
@@ -151,8 +169,28 @@ export class FolderState {
   firstRecentUid = 0;
   /** All messages, ascending UID. Replaced (never mutated) on change so snapshots can share it. */
   recs: readonly Rec[] = [];
-  readonly byUid = new Map<number, Rec>();
-  readonly byBase = new Map<string, Rec>();
+  /**
+   * uid → record and base → record over `recs`, built on first use after each change of `recs`:
+   * a first SELECT and its FETCH FLAGS need neither (200,000 map entries off that path).
+   */
+  private uidIndex: Map<number, Rec> | null = null;
+  private baseIndex: Map<string, Rec> | null = null;
+  get byUid(): Map<number, Rec> {
+    if (!this.uidIndex) {
+      const m = new Map<number, Rec>();
+      for (const r of this.recs) m.set(r.uid, r);
+      this.uidIndex = m;
+    }
+    return this.uidIndex;
+  }
+  get byBase(): Map<string, Rec> {
+    if (!this.baseIndex) {
+      const m = new Map<string, Rec>();
+      for (const r of this.recs) m.set(r.base, r);
+      this.baseIndex = m;
+    }
+    return this.baseIndex;
+  }
   keywords: (string | undefined)[] = [];
   /** \Recent claims: uid → id of the read-write handle that owns it (RFC 3501 §2.3.2). */
   readonly claims = new Map<number, number>();
@@ -168,6 +206,23 @@ export class FolderState {
   private adoptedCur = '';
   /** When the directories were last read in full. */
   private scanAt = 0;
+  /** watchEpoch when that read began under an inotify watch, else -1 (see syncLocked). */
+  private scanWatchEpoch = -1;
+  /** Whether dir-watch.ts watches new/ and cur/ (every other process's change there then raises an event). */
+  private watched = false;
+  /** Bumped whenever watching starts or stops: only an unbroken watch vouches for the time since a scan. */
+  private watchEpoch = 0;
+  /**
+   * Names of this process's own changes in new/ and cur/ whose inotify events are still to come
+   * ("cur/<name>" → events expected), so dir-watch.ts can tell them from other processes' changes.
+   */
+  private ownEvents = new Map<string, number>();
+  /** When ownEvents was last empty (announced changes whose event never came are dropped after a while). */
+  private ownEventsSince = 0;
+  /** Times the directories were read in full (tests and diagnostics: own changes should not cause any). */
+  fullScans = 0;
+  /** UIDs appendUidlistSync just gave when no uidlist entry was above our records (addOwnLocked skips its walk). */
+  private cleanAppend: number[] | null = null;
   private curStamp = '';
   private ulStamp = '';
   private kwStamp = '';
@@ -182,7 +237,21 @@ export class FolderState {
   /** uidlist UIDs whose files the previous scan did not find (see reconcile). */
   private missingBefore = new Set<number>();
   private ul: Uidlist | null = null;
-  private ulByBase = new Map<string, number>();
+  /** dovecot-uidlist as base → uid; after a fresh build, made on first use from `ulFresh`. */
+  private ulMap: Map<string, number> | null = new Map();
+  /** Bases given UIDs first, first + 1, ... by reconcileFresh, not yet in a map. */
+  private ulFresh: { first: number; bases: string[] } | null = null;
+  private get ulByBase(): Map<string, number> {
+    if (!this.ulMap) {
+      const m = new Map<string, number>();
+      const f = this.ulFresh!;
+      for (let i = 0; i < f.bases.length; i++) m.set(f.bases[i]!, f.first + i);
+      this.ulMap = m;
+      this.ulFresh = null;
+    }
+    return this.ulMap;
+  }
+  private set ulByBase(m: Map<string, number>) { this.ulMap = m; this.ulFresh = null; }
   private ulIno = 0;
   /** Expunged records still listed in dovecot-uidlist. */
   private staleUidlist = 0;
@@ -257,6 +326,7 @@ export class FolderState {
     if (this.gone) return false;
     if (!force && maxStaleMs > 0 && Date.now() - this.checkedAt < maxStaleMs) return false;
     this.checkedAt = Date.now();
+    const epoch = this.watched ? this.watchEpoch : -1;
     // Four stats per sync: synchronous when storage is fast (fastio.ts), not four thread-pool trips.
     const quick = (p: string): Stats | null => { try { return statQuick(p); } catch { return null; } };
     const [sn, sc, su, sk] = syncIo()
@@ -277,15 +347,20 @@ export class FolderState {
         kStamp === this.kwStamp && now >= this.dirtyUntil && !this.forceNext) {
       return false;
     }
-    // Only this process's own changes since the last rescan (memory already has them): a caller
-    // that accepts staleness skips the readdir; a rescan still runs at least every
-    // maildirOwnChangeVerifyMs, so another process's change made meanwhile is found by then.
-    if (!force && maxStaleMs > 0 && nStamp === this.adoptedNew && cStamp === this.adoptedCur && uStamp === this.ulStamp &&
-        kStamp === this.kwStamp && !this.forceNext && now - this.scanAt < LIMITS.maildirOwnChangeVerifyMs) {
+    // Only this process's own changes since the last rescan (memory already has them): no readdir,
+    // inside the dirty window too. What the stamps can hide is another process's change made in
+    // the instant between one of ours and the stat that adopted it. While inotify has watched the
+    // folder since the rescan, such a change arrives as an event for a name we did not announce
+    // (dirEvent → forceNext); otherwise a rescan runs at least every maildirOwnChangeVerifyMs.
+    const verifyMs = epoch >= 0 && this.scanWatchEpoch === epoch ? LIMITS.maildirWatchedOwnChangeVerifyMs : LIMITS.maildirOwnChangeVerifyMs;
+    if (!force && nStamp === this.adoptedNew && cStamp === this.adoptedCur && uStamp === this.ulStamp &&
+        kStamp === this.kwStamp && !this.forceNext && now - this.scanAt < verifyMs) {
       return false;
     }
     this.forceNext = false;
     this.scanAt = now;
+    this.scanWatchEpoch = epoch;
+    this.fullScans++;
     this.adoptedNew = '';
     this.adoptedCur = '';
     let kwChanged = false;
@@ -302,7 +377,7 @@ export class FolderState {
     if (!force && !kwChanged && digest === this.scanDigest && uStamp === this.scanUlStamp && uStamp === this.ulStamp) return false;
     this.scanDigest = '';
     this.scanComplete = true;
-    const changed = await this.reconcile(filesOf(lists), kwChanged);
+    const changed = await this.reconcile(lists, kwChanged);
     if (this.scanComplete && !this.forceNext) { this.scanDigest = digest; this.scanUlStamp = this.ulStamp; }
     return changed;
   }
@@ -463,8 +538,15 @@ export class FolderState {
     await this.writeUidlist(lock, u);
   }
 
-  private async reconcile(files: Map<string, FileEntry>, kwChanged: boolean): Promise<boolean> {
+  private async reconcile(lists: { n: string[]; c: string[] }, kwChanged: boolean): Promise<boolean> {
     let ul = await this.readUidlist();
+    if (!ul && !this.recs.length) {
+      // Nothing known yet and no uidlist (a first SELECT ever): every file gets a UID, in one pass.
+      const done = await this.reconcileFresh(lists);
+      if (done !== null) return done;
+      ul = await this.readUidlist();
+    }
+    const files = filesOf(lists);
     // A message that vanished may only be mid-rename (flag change by another process): look again.
     let vanished = this.recs.filter((r) => !files.has(r.base));
     const maxKnown = this.recs.length ? this.recs[this.recs.length - 1]!.uid : 0;
@@ -566,48 +648,142 @@ export class FolderState {
     this.missingBefore = new Set(missing);
     if (firstTime.length && !(await this.quietSinceStamps())) { cutoff = Math.min(...firstTime); this.forceNext = true; }
     if (fresh.length) {
-      // Names with ,S= and ,W= (ours, Dovecot's) give both sizes: no stat; the internal date is read
-      // when first asked (MaildirRec). A file renamed or expunged meanwhile is found by the next sync.
-      const slow: typeof fresh = [];
+      const slow: NamedFile[] = [];
+      const sz = { size: -1, vsize: -1 };
       for (const e of fresh) {
-        const p = parseFilename(e.f.name);
-        if (p.size === null || p.vsize === null) { slow.push(e); continue; }
-        out.push(new MaildirRec({ uid: e.uid, flags: this.flagsOf(p.info), date: -1, size: p.vsize, modseq: 0, name: e.f.name, base: e.base, inNew: e.f.inNew, fsize: p.size }, this.dir));
+        const r = this.freshRec(e.uid, e.base, e.f.name, e.f.inNew, sz);
+        if (r) out.push(r); else slow.push({ uid: e.uid, base: e.base, name: e.f.name, inNew: e.f.inNew });
       }
-      const useSync = syncIo();
-      await pool(slow, useSync ? 1 : 16, async ({ uid, base, f }) => {
-        const p = parseFilename(f.name);
-        const path = join(this.dir, f.inNew ? 'new' : 'cur', f.name);
-        let st: Stats | null;
-        // A first SELECT of 100,000 files: sync stats in slices (see fastio.ts), not 100,000 round trips.
-        if (useSync) { await yieldIfBusy(); st = statQuick(path); } else {
-          try { st = await stat(path); } catch (e) { if (!isENOENT(e)) throw e; st = null; }
-        }
-        if (!st) { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; } // renamed meanwhile: next sync finds it
-        const fsize = st.size;
-        let size = p.vsize ?? (p.size === null ? null : null);
-        if (size === null) {
-          try { size = await countVsize(path); } catch { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; }
-        }
-        out.push(new MaildirRec({ uid, flags: this.flagsOf(p.info), date: Math.floor(st.mtimeMs), size, modseq: 0, name: f.name, base, inNew: f.inNew, fsize }, this.dir));
-      });
+      if (slow.length) cutoff = Math.min(cutoff, await this.statSlow(slow, out));
       changed = true;
     }
+    return this.finishRecs(out, cutoff, changed);
+  }
+
+  /**
+   * The first sync of a folder with no dovecot-uidlist and nothing known (a first SELECT ever):
+   * under the uidlist lock, orders every file by delivery time and builds the uidlist text, its
+   * base → UID map and the records in one pass (no per-file map of the listing, no entry objects,
+   * no sort of the records). Null when the lock showed a uidlist written meanwhile by another
+   * process: the general reconcile takes over.
+   */
+  private async reconcileFresh(lists: { n: string[]; c: string[] }): Promise<boolean | null> {
+    const lock = await Dotlock.acquire(this.uidlistPath);
+    const out: Rec[] = [];
+    const slow: NamedFile[] = [];
+    let u: Uidlist;
+    try {
+      u = await this.uidlistUnderLock();
+      if (u.entries.length || this.recs.length) { await lock.release(); return null; }
+      if (this.uidValidity && u.uidValidity !== this.uidValidity) this.resetForUidValidity(u.uidValidity);
+      const names: string[] = [];
+      const bases: string[] = [];
+      for (const name of lists.n) if (name.charCodeAt(0) !== 0x2e) { names.push(name); bases.push(baseOf(name)); }
+      const nNew = names.length;
+      for (const name of lists.c) if (name.charCodeAt(0) !== 0x2e) { names.push(name); bases.push(baseOf(name)); }
+      // New UIDs in delivery order (unique names start with the delivery time), as Dovecot gives them.
+      const order = deliveryOrder(bases);
+      const ulBases: string[] = [];
+      const sz = { size: -1, vsize: -1 };
+      const first = Math.max(u.nextUid, this.nextUid);
+      let uid = first;
+      const text = new TextChunks();
+      for (let k = 0; k < order.length; k++) {
+        let i = order[k]!;
+        // The same base twice (in new/ and cur/ mid-rename): equal bases sort next to each other;
+        // the one listed last wins, as in filesOf().
+        while (k + 1 < order.length && bases[order[k + 1]!] === bases[i]) { k++; if (order[k]! > i) i = order[k]!; }
+        const base = bases[i]!;
+        const name = names[i]!;
+        ulBases.push(base);
+        text.add(`${uid} :${base}\n`);
+        const r = this.freshRec(uid, base, name, i < nNew, sz);
+        if (r) out.push(r); else slow.push({ uid, base, name, inNew: i < nNew });
+        uid++;
+      }
+      u.nextUid = uid;
+      const header = formatUidlistHeader(u) + '\n';
+      const data = Buffer.concat([Buffer.from(header, 'utf8'), ...text.finish()]);
+      await lock.replace(data, this.env.fsync);
+      const st = await statOrNull(this.uidlistPath);
+      this.ulStamp = stamp(st);
+      this.ul = { ...u, entries: [] };
+      this.ulMap = null; // the base → uid map is made when first needed (see ulByBase)
+      this.ulFresh = { first, bases: ulBases };
+      this.ulIno = st?.ino ?? 0;
+      this.ulOffset = data.length;
+      this.ulLastUid = ulBases.length ? uid - 1 : 0;
+      this.ulHeader = header;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    if (!this.uidValidity) this.cache.reset(u.uidValidity);
+    this.uidValidity = u.uidValidity;
+    this.guid = u.guid;
+    this.nextUid = Math.max(this.nextUid, u.nextUid);
+    this.missingBefore = new Set();
+    const cutoff = slow.length ? await this.statSlow(slow, out) : Infinity;
+    return this.finishRecs(out, cutoff, out.length + slow.length > 0);
+  }
+
+  /**
+   * A record from a name with ,S= and ,W= (ours, Dovecot's): both sizes without a stat, the
+   * internal date read when first asked (MaildirRec). Null for a name without them.
+   */
+  private freshRec(uid: number, base: string, name: string, inNew: boolean, sz: { size: number; vsize: number }): MaildirRec | null {
+    scanSizes(name, base.length, sz);
+    if (sz.size < 0 || sz.vsize < 0) return null;
+    return new MaildirRec({ uid, flags: this.flagsOf(infoOf(name, base.length)), date: -1, size: sz.vsize, modseq: 0, name, base, inNew, fsize: sz.size }, this.dir);
+  }
+
+  /**
+   * Records for new files whose names lack the sizes: stat (and read when ,W= is missing) each.
+   * Returns the lowest UID whose file vanished meanwhile (Infinity when none): the next sync finds it.
+   */
+  private async statSlow(slow: NamedFile[], out: Rec[]): Promise<number> {
+    let cutoff = Infinity;
+    const useSync = syncIo();
+    await pool(slow, useSync ? 1 : 16, async ({ uid, base, name, inNew }) => {
+      const p = parseFilename(name);
+      const path = join(this.dir, inNew ? 'new' : 'cur', name);
+      let st: Stats | null;
+      // A first SELECT of 100,000 files: sync stats in slices (see fastio.ts), not 100,000 round trips.
+      if (useSync) { await yieldIfBusy(); st = statQuick(path); } else {
+        try { st = await stat(path); } catch (e) { if (!isENOENT(e)) throw e; st = null; }
+      }
+      if (!st) { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; } // renamed meanwhile: next sync finds it
+      const fsize = st.size;
+      let size = p.vsize;
+      if (size === null) {
+        try { size = await countVsize(path); } catch { cutoff = Math.min(cutoff, uid); this.forceNext = true; return; }
+      }
+      out.push(new MaildirRec({ uid, flags: this.flagsOf(p.info), date: Math.floor(st.mtimeMs), size, modseq: 0, name, base, inNew, fsize }, this.dir));
+    });
+    return cutoff;
+  }
+
+  /** Installs the reconciled records (ascending UID; new ones, modseq 0, get modseqs in UID order). */
+  private finishRecs(out: Rec[], cutoff: number, changed: boolean): boolean {
     if (cutoff !== Infinity) {
       this.scanComplete = false;
       const kept = out.filter((r) => r.uid < cutoff || this.byUid.get(r.uid) !== undefined);
       if (kept.length !== out.length) { out.length = 0; out.push(...kept); }
     }
     if (!changed) return false;
-    out.sort((a, b) => a.uid - b.uid);
+    let ascending = true;
+    for (let i = 1; i < out.length && ascending; i++) ascending = out[i - 1]!.uid < out[i]!.uid;
+    if (!ascending) out.sort((a, b) => a.uid - b.uid);
     // New records get modseqs in UID order (records with modseq 0 were made above and are not shared
     // yet, so they are set in place: no second copy of 100,000 objects on a first SELECT).
     for (let i = 0; i < out.length; i++) {
       const r = out[i]!;
       if (r.modseq === 0) (r as { modseq: number }).modseq = ++this.highestModseq;
     }
-    const newUids = new Set(out.map((r) => r.uid));
-    for (const uid of [...this.claims.keys()]) if (!newUids.has(uid)) this.claims.delete(uid);
+    if (this.claims.size) {
+      const newUids = new Set(out.map((r) => r.uid));
+      for (const uid of [...this.claims.keys()]) if (!newUids.has(uid)) this.claims.delete(uid);
+    }
     this.setRecs(out);
     this.markDirty();
     this.notify();
@@ -618,22 +794,24 @@ export class FolderState {
    * Records the directories' stamps after a change this process made and already applied in
    * memory (only when memory was current before it: adopted or freshly scanned stamps).
    */
-  private adoptOwnChange(before: { n: string; c: string } | null): void {
-    if (!before || !syncIo() || this.gone) return;
+  private async adoptOwnChange(before: { n: string; c: string } | null): Promise<void> {
+    if (!before || this.gone) return;
     const inStep = (before.n === this.newStamp && before.c === this.curStamp) || (before.n === this.adoptedNew && before.c === this.adoptedCur);
     if (!inStep) return;
-    const sn = statQuick(join(this.dir, 'new'));
-    const sc = statQuick(join(this.dir, 'cur'));
-    if (!sn || !sc) return;
-    this.adoptedNew = stamp(sn);
-    this.adoptedCur = stamp(sc);
+    const now = await this.stampsNow();
+    if (!now) return;
+    this.adoptedNew = now.n;
+    this.adoptedCur = now.c;
   }
 
-  /** Stamps of new/ and cur/ now (taken before an own change, for adoptOwnChange). */
-  private stampsNow(): { n: string; c: string } | null {
-    if (!syncIo()) return null;
-    const sn = statQuick(join(this.dir, 'new'));
-    const sc = statQuick(join(this.dir, 'cur'));
+  /**
+   * Stamps of new/ and cur/ now (taken before an own change, for adoptOwnChange). With the async
+   * API too: on slow storage a rescan after every own change would cost far more than two stats.
+   */
+  private async stampsNow(): Promise<{ n: string; c: string } | null> {
+    const [sn, sc] = syncIo()
+      ? [statQuick(join(this.dir, 'new')), statQuick(join(this.dir, 'cur'))]
+      : await Promise.all([statOrNull(join(this.dir, 'new')), statOrNull(join(this.dir, 'cur'))]);
     return sn && sc ? { n: stamp(sn), c: stamp(sc) } : null;
   }
 
@@ -673,14 +851,58 @@ export class FolderState {
 
   private setRecs(recs: Rec[]): void {
     this.recs = recs;
-    this.byUid.clear();
-    this.byBase.clear();
+    this.uidIndex = null;
+    this.baseIndex = null;
     let inNew = 0;
-    for (const r of recs) { this.byUid.set(r.uid, r); this.byBase.set(r.base, r); if (r.inNew) inNew++; }
+    for (let i = 0; i < recs.length; i++) if (recs[i]!.inNew) inNew++;
     this.inNewCount = inNew;
     this.recentVersion++;
     const max = this.maxUid();
     if (max >= this.nextUid) this.nextUid = max + 1;
+  }
+
+  /**
+   * `recs` after a change this process made to a few records (`drop` removed or replaced by `put`):
+   * the uid/base maps, when built, are patched instead of rebuilt, and \Recent bookkeeping is
+   * adjusted, so one STORE/APPEND/EXPUNGE costs O(changed), plus one array copy for snapshots.
+   */
+  private patchRecs(recs: Rec[], put: readonly Rec[], drop: readonly Rec[]): void {
+    const ui = this.uidIndex, bi = this.baseIndex;
+    let inNew = this.inNewCount;
+    for (const r of drop) {
+      if (ui?.get(r.uid) === r) ui.delete(r.uid);
+      if (bi?.get(r.base) === r) bi.delete(r.base);
+      if (r.inNew) inNew--;
+    }
+    for (const r of put) {
+      ui?.set(r.uid, r);
+      bi?.set(r.base, r);
+      if (r.inNew) inNew++;
+    }
+    this.recs = recs;
+    this.inNewCount = inNew;
+    this.recentVersion++;
+    const max = this.maxUid();
+    if (max >= this.nextUid) this.nextUid = max + 1;
+  }
+
+  /** Index of `uid` in recs (ascending UIDs), or -1. */
+  private indexOfUid(uid: number): number {
+    const recs = this.recs;
+    let lo = 0, hi = recs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const u = recs[mid]!.uid;
+      if (u === uid) return mid;
+      if (u < uid) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** The record of `uid` without building the uid map (binary search). */
+  recOf(uid: number): Rec | undefined {
+    const i = this.indexOfUid(uid);
+    return i < 0 ? undefined : this.recs[i];
   }
 
   /** Flags for an info string; arrays are interned per info string (memory: 100k messages share a few arrays). */
@@ -761,6 +983,49 @@ export class FolderState {
     this.checkedAt = 0;
   }
 
+  /** dir-watch.ts started or stopped watching new/ and cur/. */
+  setWatched(on: boolean): void {
+    this.watched = on;
+    this.watchEpoch++;
+    this.ownEvents.clear();
+  }
+
+  /**
+   * Announces a change this process is about to make in new/ or cur/ (a rename into or out of it,
+   * an unlink, a link), so that its inotify event is not taken for another process's.
+   */
+  expectOwn(sub: 'new' | 'cur', name: string): void {
+    if (!this.watched) return;
+    const now = Date.now();
+    if (this.ownEvents.size === 0) this.ownEventsSince = now;
+    else if (now - this.ownEventsSince > OWN_EVENT_TTL_MS) {
+      // Some announced change made no event (it failed): forget them; at worst a pending event of
+      // ours now looks foreign and costs one rescan.
+      this.ownEvents.clear();
+      this.ownEventsSince = now;
+    }
+    const k = `${sub}/${name}`;
+    this.ownEvents.set(k, (this.ownEvents.get(k) ?? 0) + 1);
+  }
+
+  /**
+   * An inotify event on new/ or cur/ (dir-watch.ts). Returns true when another process changed
+   * the folder (the caller syncs): the next sync then reads the directories whatever the stamps say.
+   */
+  dirEvent(sub: 'new' | 'cur', type: string, filename: string | null): boolean {
+    // IN_ATTRIB / IN_MODIFY: a link count or time changed (another process hard-linked one of our
+    // files into its folder). Maildir files are never rewritten and flags live in the name.
+    if (type === 'change' && filename) return false;
+    const k = filename ? `${sub}/${filename}` : '';
+    const n = this.ownEvents.get(k);
+    if (n !== undefined) {
+      if (n <= 1) this.ownEvents.delete(k); else this.ownEvents.set(k, n - 1);
+      return false;
+    }
+    this.changedOnDisk();
+    return true;
+  }
+
   markDirty(): void {
     this.indexDirty = true;
     if (this.flushTimer) return;
@@ -776,12 +1041,11 @@ export class FolderState {
     this.indexDirty = false;
     this.flushing = (async () => {
       await this.cache.scan().catch(() => undefined);
-      const recs = this.recs;
-      await writeIndex(join(this.dir, INDEX), {
+      const parts = indexParts({
         uidValidity: this.uidValidity, nextUid: this.nextUid, highestModseq: this.highestModseq,
         firstRecentUid: this.firstRecentUid, cacheScannedTo: this.cache.scannedTo, guid: this.guid,
-        recs: recs.map((r) => ({ uid: r.uid, modseq: r.modseq, internalDate: knownDate(r), size: r.size, fsize: r.fsize, cacheOff: this.cache.offsets.get(r.uid) ?? null, inNew: r.inNew, name: r.name })),
-      }, this.env.fsync).catch((e) => { if (!isENOENT(e)) throw e; });
+      }, this.recs, this.cache.offsets);
+      await writeIndex(join(this.dir, INDEX), parts, this.env.fsync).catch((e) => { if (!isENOENT(e)) throw e; });
     })();
     try { await this.flushing; } finally { this.flushing = null; }
   }
@@ -794,15 +1058,18 @@ export class FolderState {
     if (this.inNewCount === 0 && this.firstRecentUid >= this.nextUid) return;
     await this.mutex.run(async () => {
       let moved = false;
-      const before = this.stampsNow();
+      const before = await this.stampsNow();
       const recs = [...this.recs];
       for (let i = 0; i < recs.length; i++) {
         const r = recs[i]!;
         if ((r.inNew || r.uid >= this.firstRecentUid) && !this.claims.has(r.uid)) this.claims.set(r.uid, handleId);
         if (r.inNew) {
           const name = formatFilename(r.base, parseFilename(r.name).info ?? '');
+          this.expectOwn('new', r.name);
+          this.expectOwn('cur', name);
+          await yieldIfBusy(); // 100,000 delivered messages: sync renames in slices
           try {
-            await rename(this.pathOf(r), join(this.dir, 'cur', name));
+            await renameFile(this.pathOf(r), join(this.dir, 'cur', name));
             recs[i] = withRec(r, { name, inNew: false });
             moved = true;
           } catch (e) {
@@ -812,7 +1079,7 @@ export class FolderState {
       }
       if (this.firstRecentUid < this.nextUid) { this.firstRecentUid = this.nextUid; this.markDirty(); }
       this.recentVersion++;
-      if (moved) { this.setRecs(recs); this.adoptOwnChange(before); this.markDirty(); }
+      if (moved) { this.setRecs(recs); await this.adoptOwnChange(before); this.markDirty(); }
     });
   }
 
@@ -850,15 +1117,16 @@ export class FolderState {
    * lock, then syncs. Returns the UIDs in the order given.
    */
   private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null; name?: string; inNew?: boolean }>, before: { n: string; c: string } | null = null): Promise<number[]> {
-    const lock = await Dotlock.acquire(this.uidlistPath);
+    const lock = (syncIo() ? Dotlock.tryAcquireSync(this.uidlistPath) : null) ?? await Dotlock.acquire(this.uidlistPath);
     let uids: number[] = [];
     try {
-      const cur = await this.readUidlist(true);
+      const fast = this.appendUidlistSync(lock, items);
+      const cur = fast ? null : await this.readUidlist(true);
       const maxSeen = this.maxUid();
-      const simple = cur !== null && (!this.uidValidity || cur.uidValidity === this.uidValidity) &&
-        items.every((it) => { const h = this.ulByBase.get(it.base); return h === undefined || h > maxSeen; });
-      if (simple) {
-        // The common case: new records appended to the file.
+      if (fast) uids = fast;
+      else if (cur !== null && (!this.uidValidity || cur.uidValidity === this.uidValidity) &&
+        items.every((it) => { const h = this.ulByBase.get(it.base); return h === undefined || h > maxSeen; })) {
+        // New records appended to the file.
         let next = Math.max(cur.nextUid, this.nextUid, this.ulLastUid + 1);
         const added: UidlistEntry[] = [];
         uids = items.map((it) => {
@@ -894,7 +1162,48 @@ export class FolderState {
       const s = items[i]!.structure;
       if (s) await this.cache.put(uids[i]!, s).catch(() => undefined);
     }
-    if (!this.addOwnLocked(items, uids, before)) await this.syncLocked(true);
+    if (!(await this.addOwnLocked(items, uids, before))) await this.syncLocked(true);
+    return uids;
+  }
+
+  /**
+   * The common case of registerLocked, with synchronous calls while storage is fast: the uidlist
+   * is still the file we last read or wrote (same stamp, we hold its lock, it ends with a complete
+   * line), so the new lines are appended without reading it again and our copy is updated in
+   * memory. Releases the lock and returns the UIDs; null (lock still held) when not that case.
+   */
+  private appendUidlistSync(lock: Dotlock, items: ReadonlyArray<{ base: string; size: number }>): number[] | null {
+    const ul = this.ul;
+    if (!syncIo() || !ul || (this.uidValidity && ul.uidValidity !== this.uidValidity) || this.ulOffset <= 0) return null;
+    const st = statQuick(this.uidlistPath);
+    if (!st || st.ino !== this.ulIno || st.size !== this.ulOffset || stamp(st) !== this.ulStamp) return null;
+    for (const it of items) if (this.ulByBase.has(it.base)) return null;
+    // uidlist UIDs ascend (uidlist.ts checks): ulLastUid bounds every entry we hold.
+    const noneAbove = this.ulLastUid <= this.maxUid();
+    let next = Math.max(ul.nextUid, this.nextUid, this.ulLastUid + 1);
+    const added: UidlistEntry[] = items.map((it) => ({ uid: next++, base: it.base, ext: [`W${it.size}`] }));
+    const text = Buffer.from(added.map(formatUidlistEntry).join(''), 'utf8');
+    let after: Stats;
+    let fd: number;
+    try { fd = syncCall(() => openSync(this.uidlistPath, 'r+')); } catch { return null; } // replaced meanwhile: the slow path
+    try {
+      syncCall(() => {
+        let n = 0;
+        while (n < text.length) n += writeSync(fd, text, n, text.length - n, st.size + n);
+        if (this.env.fsync) fsyncSync(fd);
+      });
+      after = fstatSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    lock.releaseSync();
+    for (const e of added) this.ulByBase.set(e.base, e.uid);
+    this.ulLastUid = added[added.length - 1]?.uid ?? this.ulLastUid;
+    this.ulOffset += text.length;
+    if (this.ulLastUid >= ul.nextUid) this.ul = { ...ul, nextUid: this.ulLastUid + 1 };
+    this.ulStamp = stamp(after);
+    const uids = added.map((e) => e.uid);
+    if (noneAbove) this.cleanAppend = uids;
     return uids;
   }
 
@@ -904,17 +1213,22 @@ export class FolderState {
    * above what we hold must be one of ours (else another process's message would slip in below
    * ours and the full sync does it). The next regular sync still reconciles with the disk.
    */
-  private addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean }>, uids: number[], before: { n: string; c: string } | null): boolean {
-    if (!syncIo() || this.gone || !this.ul || this.forceNext) return false;
+  private async addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean }>, uids: number[], before: { n: string; c: string } | null): Promise<boolean> {
+    const clean = this.cleanAppend === uids;
+    this.cleanAppend = null;
+    if (this.gone || !this.ul || this.forceNext) return false;
     const max = this.maxUid();
-    const mine = new Set(uids);
     if (uids.some((u) => u <= max)) return false;
-    for (const [b, uid] of this.ulByBase) if (uid > max && !mine.has(uid)) return false;
+    if (!clean) {
+      const mine = new Set(uids);
+      for (const uid of this.ulByBase.values()) if (uid > max && !mine.has(uid)) return false;
+    }
     const added: Rec[] = [];
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (it.name === undefined || it.inNew === undefined || this.ulByBase.get(it.base) !== uids[i]) return false;
-      const st = statQuick(join(this.dir, it.inNew ? 'new' : 'cur', it.name));
+      const path = join(this.dir, it.inNew ? 'new' : 'cur', it.name);
+      const st = syncIo() ? statQuick(path) : await statOrNull(path);
       if (!st) return false; // renamed or expunged already: the full sync sorts it out
       added.push(new MaildirRec({ uid: uids[i]!, flags: this.flagsOf(parseFilename(it.name).info), date: Math.floor(st.mtimeMs), size: it.size, modseq: 0, name: it.name, base: it.base, inNew: it.inNew, fsize: st.size }, this.dir));
     }
@@ -922,8 +1236,8 @@ export class FolderState {
     for (let i = 0; i < added.length; i++) added[i] = withRec(added[i]!, { modseq: ++this.highestModseq });
     this.uidValidity = this.ul.uidValidity;
     if (!this.guid) this.guid = this.ul.guid;
-    this.setRecs([...this.recs, ...added]);
-    this.adoptOwnChange(before);
+    this.patchRecs(this.recs.concat(added), added, []);
+    await this.adoptOwnChange(before);
     this.markDirty();
     this.notify();
     return true;
@@ -935,14 +1249,15 @@ export class FolderState {
       await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (this.gone) throw new MailError('NOTFOUND', 'Mailbox does not exist');
       await this.ensureKeywords(p.flags);
-      const before = this.stampsNow();
+      const before = await this.stampsNow();
       const base = uniqueBase(this.env.hostname, p.size, p.size);
       const info = flagsToInfo(p.flags, (k) => this.letterOf(k));
       // Delivered mail goes to new/ without an info part, as every Maildir MDA does.
       const name = p.delivery ? base : formatFilename(base, info);
       const sub = p.delivery ? 'new' : 'cur';
-      await utimes(tmpPath, p.internalDate / 1000, p.internalDate / 1000);
-      await rename(tmpPath, join(this.dir, sub, name));
+      await setFileTime(tmpPath, p.internalDate);
+      this.expectOwn(sub, name);
+      await renameFile(tmpPath, join(this.dir, sub, name));
       if (this.env.fsync) await fsyncDir(join(this.dir, sub));
       const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure, name, inNew: p.delivery }], before);
       return uid!;
@@ -961,13 +1276,14 @@ export class FolderState {
       const kws = new Set<string>();
       for (const it of items) for (const f of it.flags) if (!f.startsWith('\\')) kws.add(f);
       await this.ensureKeywords([...kws]);
-      const before = this.stampsNow();
+      const before = await this.stampsNow();
       const placed: Array<{ idx: number; base: string; size: number; structure: MessageStructure | null; name: string; inNew: boolean }> = [];
       for (let i = 0; i < items.length; i++) {
         const it = items[i]!;
         const base = uniqueBase(this.env.hostname, it.fsize, it.size);
         const name = formatFilename(base, flagsToInfo(it.flags, (k) => this.letterOf(k)));
         const target = join(this.dir, 'cur', name);
+        this.expectOwn('cur', name);
         try {
           if (move) await rename(it.srcPath, target);
           else await link(it.srcPath, target);
@@ -1001,9 +1317,16 @@ export class FolderState {
     // Gone for good (their UIDs are never given again): the stale uidlist lines must not look like
     // unseen newer messages to reconcile() or addOwnLocked().
     for (const b of bases) this.ulByBase.delete(b);
-    const recs = this.recs.filter((r) => !set.has(r.base));
-    for (const r of this.recs) if (set.has(r.base)) this.claims.delete(r.uid);
-    this.setRecs(recs);
+    const gone: Rec[] = [];
+    for (const b of bases) { const r = this.byBase.get(b); if (r) gone.push(r); }
+    let recs: Rec[];
+    const i = gone.length === 1 ? this.indexOfUid(gone[0]!.uid) : -1;
+    if (i >= 0) { recs = this.recs.slice(); recs.splice(i, 1); } else {
+      const uids = new Set(gone.map((r) => r.uid));
+      recs = this.recs.filter((r) => !uids.has(r.uid));
+    }
+    for (const r of gone) this.claims.delete(r.uid);
+    this.patchRecs(recs, [], gone);
     // Like Dovecot, expunged records stay in dovecot-uidlist until enough pile up to rewrite it
     // (they are harmless: their files are gone and their UIDs are never given again).
     this.staleUidlist += bases.length;
@@ -1039,7 +1362,7 @@ export class FolderState {
     return this.mutex.run(async () => {
       await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
       if (op !== 'remove') await this.ensureKeywords(flags);
-      const before = this.stampsNow();
+      const before = await this.stampsNow();
       const updated: Rec[] = [];
       const modified: number[] = [];
       const changedRecs = new Map<number, Rec>();
@@ -1059,8 +1382,11 @@ export class FolderState {
         const name = formatFilename(rec.base, info);
         let done = false;
         for (let attempt = 0; attempt < 3 && rec; attempt++) {
+          this.expectOwn(rec.inNew ? 'new' : 'cur', rec.name);
+          this.expectOwn('cur', name);
+          await yieldIfBusy(); // STORE 1:* on a large folder: sync renames in slices
           try {
-            await rename(this.pathOf(rec), join(this.dir, 'cur', name));
+            await renameFile(this.pathOf(rec), join(this.dir, 'cur', name));
             done = true;
             break;
           } catch (e) {
@@ -1076,8 +1402,18 @@ export class FolderState {
         updated.push(nr);
       }
       if (changedRecs.size) {
-        this.setRecs(this.recs.map((r) => changedRecs.get(r.uid) ?? r));
-        this.adoptOwnChange(before);
+        const recs = this.recs.slice();
+        const put: Rec[] = [];
+        const drop: Rec[] = [];
+        for (const nr of changedRecs.values()) {
+          const i = this.indexOfUid(nr.uid);
+          if (i < 0) continue; // expunged meanwhile (found by a refind's full sync)
+          drop.push(recs[i]!);
+          recs[i] = nr;
+          put.push(nr);
+        }
+        this.patchRecs(recs, put, drop);
+        await this.adoptOwnChange(before);
         this.markDirty();
         this.notify();
       }
@@ -1089,15 +1425,27 @@ export class FolderState {
   async expunge(uids?: readonly number[]): Promise<Rec[]> {
     return this.mutex.run(async () => {
       await this.syncLocked(false, LIMITS.maildirSyncMaxStaleMs);
-      const only = uids ? new Set(uids) : null;
-      const before = this.stampsNow();
-      const targets = this.recs.filter((r) => r.flags.includes('\\Deleted') && (!only || only.has(r.uid)));
+      const before = await this.stampsNow();
+      let targets: Rec[];
+      if (uids && uids.length < this.recs.length / 8) {
+        // UID EXPUNGE of a few messages (RFC 4315): binary searches, not a walk over every record.
+        targets = [];
+        for (const u of [...new Set(uids)].sort((a, b) => a - b)) {
+          const r = this.recOf(u);
+          if (r?.flags.includes('\\Deleted')) targets.push(r);
+        }
+      } else {
+        const only = uids ? new Set(uids) : null;
+        targets = this.recs.filter((r) => r.flags.includes('\\Deleted') && (!only || only.has(r.uid)));
+      }
       const removed: Rec[] = [];
       for (const t of targets) {
         let rec: Rec | undefined = t;
         for (let attempt = 0; attempt < 3 && rec; attempt++) {
+          this.expectOwn(rec.inNew ? 'new' : 'cur', rec.name);
+          await yieldIfBusy();
           try {
-            await unlink(this.pathOf(rec));
+            await unlinkFile(this.pathOf(rec));
             removed.push(rec);
             break;
           } catch (e) {
@@ -1111,7 +1459,7 @@ export class FolderState {
         await fsyncDir(join(this.dir, 'cur'));
       }
       await this.forgetLocked(removed.map((r) => r.base));
-      if (removed.length) this.adoptOwnChange(before);
+      if (removed.length) await this.adoptOwnChange(before);
       return removed.sort((a, b) => a.uid - b.uid);
     });
   }

@@ -10,6 +10,7 @@ import { CrlfNormalizer, CrlfRangeStream } from './crlf.js';
 import { syncIo } from './fastio.js';
 import type { FolderState } from './folder.js';
 import { readPop3Uidls } from './pop3-uidl.js';
+import { envelopeTexts } from './envelope-fetch.js';
 import { watchFolder } from './dir-watch.js';
 
 let handleCounter = 0;
@@ -72,6 +73,12 @@ export class MaildirMailbox implements Mailbox {
   async structure(uid: number): Promise<MessageStructure> {
     this.live();
     return this.state.structure(uid);
+  }
+
+  /** Header-only and cached (envelope-fetch.ts): FETCH ENVELOPE parses no message body. */
+  async envelopes(uids: readonly number[]): Promise<Array<string | null>> {
+    this.live();
+    return envelopeTexts(this.state, uids);
   }
 
   async open(uid: number, start = 0, end?: number): Promise<Readable> {

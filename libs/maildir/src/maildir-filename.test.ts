@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { baseOf, compareByDeliveryTime, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortByDeliveryTime, sortInfo } from './maildir-filename.js';
+import { baseOf, compareByDeliveryTime, deliveryOrder, escapeHost, flagsToInfo, formatBase, formatFilename, infoToFlags, parseFilename, sortByDeliveryTime, sortInfo } from './maildir-filename.js';
 
 /** The earlier split + regex parser of ,S= / ,W=: the reference for the hand-written scanner. */
 function refSizes(base: string): { size: number | null; vsize: number | null } {
@@ -113,6 +113,16 @@ describe('maildir-filename', () => {
       assert.deepEqual(sortByDeliveryTime(names), [...names].sort(refCompare));
       assert.deepEqual([...names].sort(compareByDeliveryTime), [...names].sort(refCompare));
     }), { numRuns: 500 });
+  });
+
+  it('property: deliveryOrder (keyed native sort) orders as the per-comparison sort, with ties, odd and huge numbers', () => {
+    const timeName = fc.tuple(fc.integer({ min: 1_700_000_000, max: 1_700_000_030 }), fc.nat(2_000_000), fc.nat(50)).map(([t, m, q]) => `${t}.M${m}P9Q${q}.host,S=1,W=1`);
+    const huge = fc.bigInt({ min: 10n ** 14n, max: 10n ** 22n }).map((n) => `${n}.M1P1Q1.h`);
+    fc.assert(fc.property(fc.array(fc.oneof({ weight: 8, arbitrary: timeName }, { weight: 1, arbitrary: nameArb }, { weight: 1, arbitrary: huge }), { maxLength: 300 }), (names) => {
+      const order = deliveryOrder(names);
+      assert.equal(order.length, names.length);
+      assert.deepEqual(Array.from(order, (i) => names[i]), [...names].sort(refCompare));
+    }), { numRuns: 300 });
   });
 });
 

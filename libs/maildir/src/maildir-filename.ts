@@ -46,23 +46,34 @@ export function parseFilename(name: string): ParsedFilename {
     const rest = name.slice(colon + 1);
     info = rest.startsWith('2,') ? rest.slice(2) : '';
   }
-  let size: number | null = null;
-  let vsize: number | null = null;
+  const sz = scanSizes(name, base.length, { size: -1, vsize: -1 });
+  return { base, info, size: sz.size < 0 ? null : sz.size, vsize: sz.vsize < 0 ? null : sz.vsize };
+}
+
+/**
+ * The ,S= and ,W= values of the base `name[0, baseEnd)` into `out` (-1 when absent), without
+ * slicing: a first SELECT reads 100,000 names.
+ */
+export function scanSizes(name: string, baseEnd: number, out: { size: number; vsize: number }): { size: number; vsize: number } {
+  out.size = -1;
+  out.vsize = -1;
   // The ,S= / ,W= fields follow the first ',' of the base (Dovecot maildir-filename.c). Scanned by
-  // hand, no split or regex: a first SELECT parses 100,000 names.
-  let at = base.indexOf(',');
+  // hand, no split or regex.
+  let at = name.indexOf(',');
+  if (at >= baseEnd) at = -1;
   while (at >= 0) {
     const start = at + 1;
-    const next = base.indexOf(',', start);
-    const end = next < 0 ? base.length : next;
-    const key = base.charCodeAt(start);
-    if ((key === 0x53 || key === 0x57) && base.charCodeAt(start + 1) === 0x3d) { // S= / W=
-      const v = digitsValue(base, start + 2, end);
-      if (v >= 0) { if (key === 0x53) size = v; else vsize = v; }
+    let next = name.indexOf(',', start);
+    if (next >= baseEnd) next = -1;
+    const end = next < 0 ? baseEnd : next;
+    const key = name.charCodeAt(start);
+    if (start + 1 < end && (key === 0x53 || key === 0x57) && name.charCodeAt(start + 1) === 0x3d) { // S= / W=
+      const v = digitsValue(name, start + 2, end);
+      if (v >= 0) { if (key === 0x53) out.size = v; else out.vsize = v; }
     }
     at = next;
   }
-  return { base, info, size, vsize };
+  return out;
 }
 
 /** The number spelt by s[from, to) when it is 1 to 15 ASCII digits, else -1. */
@@ -75,6 +86,12 @@ function digitsValue(s: string, from: number, to: number): number {
     v = v * 10 + c;
   }
   return v;
+}
+
+/** The info part of `name` whose base ends at `baseEnd` (its ':'), as parseFilename gives it. */
+export function infoOf(name: string, baseEnd: number): string | null {
+  if (baseEnd >= name.length) return null;
+  return name.charCodeAt(baseEnd + 1) === 0x32 && name.charCodeAt(baseEnd + 2) === 0x2c ? name.slice(baseEnd + 3) : ''; // "2,"
 }
 
 /** Base name of a file name (drops ":2,<info>"). */
@@ -182,7 +199,71 @@ function compareKeyed(ka: DeliveryKey, kb: DeliveryKey): number {
   return ka.name < kb.name ? -1 : ka.name > kb.name ? 1 : 0;
 }
 
-/** `names` sorted as compareByDeliveryTime does, each name parsed once (100,000 new names on a first SELECT). */
+/** `names` sorted as compareByDeliveryTime does (100,000 new names on a first SELECT). */
 export function sortByDeliveryTime(names: readonly string[]): string[] {
-  return names.map(deliveryKey).sort(compareKeyed).map((k) => k.name);
+  const order = deliveryOrder(names);
+  const out = new Array<string>(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = names[order[i]!]!;
+  return out;
+}
+
+/** Leading-seconds digits read exactly as Number() reads them: up to 15 digits (below 2^53). */
+const MAX_SECS_DIGITS = 15;
+
+/**
+ * Indexes of `names` in compareByDeliveryTime order. Unique names start with the delivery second,
+ * so one native sort of numeric keys (seconds × 2^k + index, exact below 2^53) orders nearly all
+ * of them without a comparator call; only names sharing a second (and names not in the Maildir
+ * format, which go last) are ordered by the full comparison. ~10 ms for 100,000 names where a
+ * comparator sort of parsed keys costs ~60 ms.
+ */
+export function deliveryOrder(names: readonly string[]): Uint32Array {
+  const n = names.length;
+  let mult = 1;
+  while (mult <= n) mult *= 2;
+  const keys = new Float64Array(n);
+  let timed = 0;
+  const odd: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = names[i]!;
+    let secs = 0;
+    let d = 0;
+    for (; d < s.length; d++) {
+      const c = s.charCodeAt(d) - 48;
+      if (c < 0 || c > 9) break;
+      secs = secs * 10 + c;
+    }
+    if (d === 0 || s.charCodeAt(d) !== 0x2e) { odd.push(i); continue; } // no "<digits>." prefix
+    if (d > MAX_SECS_DIGITS || secs * mult + i >= Number.MAX_SAFE_INTEGER) return comparatorOrder(names);
+    keys[timed++] = secs * mult + i;
+  }
+  const sorted = keys.subarray(0, timed).sort();
+  const out = new Uint32Array(n);
+  let o = 0;
+  for (let i = 0; i < timed;) {
+    const secs = Math.floor(sorted[i]! / mult);
+    let j = i + 1;
+    while (j < timed && Math.floor(sorted[j]! / mult) === secs) j++;
+    if (j - i === 1) out[o++] = sorted[i]! % mult;
+    else {
+      // Same second: M<usecs>, Q<n>, then the text decide (a handful of names per second).
+      const run: Array<{ k: DeliveryKey; idx: number }> = [];
+      for (let k = i; k < j; k++) { const idx = sorted[k]! % mult; run.push({ k: deliveryKey(names[idx]!), idx }); }
+      run.sort((a, b) => compareKeyed(a.k, b.k));
+      for (const e of run) out[o++] = e.idx;
+    }
+    i = j;
+  }
+  if (odd.length) {
+    odd.sort((a, b) => compareByDeliveryTime(names[a]!, names[b]!));
+    for (const idx of odd) out[o++] = idx;
+  }
+  return out;
+}
+
+/** The plain comparator sort (names with absurdly long leading numbers). */
+function comparatorOrder(names: readonly string[]): Uint32Array {
+  const keyed = names.map((name, idx) => ({ k: deliveryKey(name), idx }));
+  keyed.sort((a, b) => compareKeyed(a.k, b.k));
+  return Uint32Array.from(keyed, (e) => e.idx);
 }

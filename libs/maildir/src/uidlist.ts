@@ -111,12 +111,17 @@ export function formatUidlistEntry(e: UidlistEntry): string {
   return e.ext.length ? `${e.uid} ${e.ext.join(' ')} :${e.base}\n` : `${e.uid} :${e.base}\n`;
 }
 
-/** Formats as version 3. */
-export function formatUidlist(u: Uidlist): string {
+/** The version 3 header line, without its newline. */
+export function formatUidlistHeader(u: Omit<Uidlist, 'entries'>): string {
   const head = ['3', `V${u.uidValidity}`, `N${u.nextUid}`];
   if (u.guid) head.push(`G${u.guid}`);
   head.push(...u.extraHeader);
-  const out: string[] = [head.join(' ')];
+  return head.join(' ');
+}
+
+/** Formats as version 3. */
+export function formatUidlist(u: Uidlist): string {
+  const out: string[] = [formatUidlistHeader(u)];
   for (const e of u.entries) {
     out.push(e.ext.length ? `${e.uid} ${e.ext.join(' ')} :${e.base}` : `${e.uid} :${e.base}`);
   }

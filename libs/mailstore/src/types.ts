@@ -121,6 +121,14 @@ export interface Mailbox {
   structure(uid: number): Promise<MessageStructure>;
 
   /**
+   * ENVELOPE of each of `uids` as RFC 3501 §7.4.2 text, exactly as formatEnvelope
+   * (libs/mime/src/envelope-imap.ts) writes it for structure(uid).envelope; null for a message that
+   * no longer exists. Made from the header alone (no body is parsed) and kept in the store's cache,
+   * as Dovecot keeps "imap.envelope". Optional: without it, callers format structure().envelope.
+   */
+  envelopes?(uids: readonly number[]): Promise<Array<string | null>>;
+
+  /**
    * The message bytes (CRLF) from `start` (inclusive) to `end` (exclusive, default: the end).
    * The stream has backpressure; the caller must consume or destroy it.
    * Throws MailError EXPUNGED when the message is gone.

@@ -179,8 +179,11 @@ function parseCommandLine(text: string, lits: string[], maxArgs: number): Receiv
   if (!first || first.kind !== 'atom') return { type: 'bad', message: 'Expected a command name' };
   if (toks.length - 1 > maxArgs) return { type: 'bad', message: 'Too many arguments' };
   const args: Arg[] = [];
+  const name = first.value.toUpperCase();
   for (const t of toks.slice(1)) {
     if (t.kind === 'string') args.push({ type: 'string', value: t.value });
+    // Dovecot's proxies send XCLIENT ADDR=<ip> PORT=<n> ... as atoms; RFC 5804 §4 commands take none.
+    else if (name === 'XCLIENT') args.push({ type: 'atom', value: t.value });
     else if (t.kind === 'number') {
       // RFC 5804 §4: number = 1*DIGIT, 0 .. 4294967295
       const n = Number(t.value);
@@ -188,7 +191,7 @@ function parseCommandLine(text: string, lits: string[], maxArgs: number): Receiv
       args.push({ type: 'number', value: n });
     } else return { type: 'bad', message: `Unexpected atom '${t.value.slice(0, 40)}'` };
   }
-  return { type: 'command', name: first.value.toUpperCase(), args };
+  return { type: 'command', name, args };
 }
 
 function parseContinuation(text: string, lits: string[]): ReceiverEvent {

@@ -3,7 +3,9 @@
 /** One command argument: a string (quoted or literal, RFC 5804 §4 "string") or a number. */
 export type Arg =
   | { readonly type: 'string'; readonly value: string }
-  | { readonly type: 'number'; readonly value: number };
+  | { readonly type: 'number'; readonly value: number }
+  /** A bare atom: only XCLIENT's "KEY=value" parameters (Dovecot extension, no RFC) arrive as atoms. */
+  | { readonly type: 'atom'; readonly value: string };
 
 export type ReceiverEvent =
   /** A complete command; the name is upper-cased, the arguments in order. */

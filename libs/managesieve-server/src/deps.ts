@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Directory, UserRecord } from '../../directory/src/types.js';
 import type { SaslAuthenticator } from '../../sasl/src/index.js';
 import type { ParseResult } from '../../sieve/src/types.js';
+import type { SessionRegistry } from '../../registry/src/types.js';
 
 export interface ManageSieveConfig {
   /** IMPLEMENTATION capability (RFC 5804 §1.7), e.g. "Dovecot-compatible mail node". */
@@ -37,4 +38,6 @@ export interface ManageSieveDeps {
    * master users (PLAIN authzid) for the login proxies from sasl.masterNetworks. Absent: directory only.
    */
   sasl?: SaslAuthenticator<UserRecord>;
+  /** Session registry (who / kick, cluster-wide with Redis): logged-in sessions are registered as service "sieve". */
+  registry?: SessionRegistry;
 }

@@ -3,17 +3,22 @@ import net from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ManageSieveConfig, ManageSieveDeps } from './deps.js';
 import { Session } from './session.js';
+import { SessionSlots } from '../../registry/src/slots.js';
 
 export class ManageSieveServer {
   private servers: net.Server[] = [];
   private sessions = new Set<Session>();
+  /** Logged-in sessions in the registry (who / kick), when the wiring gives one. */
+  private readonly slots: SessionSlots<Session> | null;
 
-  constructor(private deps: ManageSieveDeps) {}
+  constructor(private deps: ManageSieveDeps) {
+    this.slots = deps.registry ? new SessionSlots<Session>(deps.registry, (err) => deps.logger.warn({ err }, 'session registry unavailable')) : null;
+  }
 
   /** Listens; returns the bound port (0 = ephemeral). */
   listen(opts: { host: string; port: number }): Promise<number> {
     const srv = net.createServer({ noDelay: true }, (sock) => {
-      const s = new Session(sock, this.deps, false);
+      const s = new Session(sock, this.deps, false, this.slots);
       this.sessions.add(s);
       void s.done.finally(() => this.sessions.delete(s));
     });

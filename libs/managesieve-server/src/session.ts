@@ -12,6 +12,7 @@ import { ManageSieveReceiver } from '../../managesieve-codec/src/receiver.js';
 import { encodeResponse } from '../../managesieve-codec/src/response.js';
 import type { ReceiverEvent, Response } from '../../managesieve-codec/src/types.js';
 import type { ManageSieveDeps } from './deps.js';
+import type { SessionSlots } from '../../registry/src/slots.js';
 import { ScriptStore } from './script-store.js';
 import { dispatch } from './commands/index.js';
 import { mapError } from './errors.js';
@@ -26,14 +27,24 @@ export class Session {
   authFailures = 0;
   badCommands = 0;
   receiver: ManageSieveReceiver;
-  readonly log: Logger;
+  log: Logger;
+  /** The client: the peer, or what a trusted proxy named with XCLIENT (commands/xclient.ts); registry and logs use it. */
+  clientAddress: string;
+  clientPort: number | undefined;
   private wake: (() => void) | null = null;
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   readonly done: Promise<void>;
 
-  constructor(public socket: Socket, readonly deps: ManageSieveDeps, secure: boolean) {
+  /** The peer of the socket (a login proxy when proxied): the authentication policy looks at this one. */
+  readonly remoteAddress: string;
+
+  /** `slots`: the session registry (who, kick) the server registers logged-in sessions in; null = none. */
+  constructor(public socket: Socket, readonly deps: ManageSieveDeps, secure: boolean, private readonly slots: SessionSlots<Session> | null = null) {
     this.secure = secure;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.clientAddress = this.remoteAddress;
+    this.clientPort = socket.remotePort;
     this.log = deps.logger.child({ remote: socket.remoteAddress, port: socket.remotePort });
     this.receiver = newReceiver(deps);
     this.attach(socket);
@@ -76,6 +87,28 @@ export class Session {
   }
 
   get tls(): SecureContext | null { return this.deps.tls; }
+
+  /** Whether the peer may send XCLIENT (sasl.trustedNetworks, Dovecot login_trusted_networks). */
+  get xclientTrusted(): boolean { return this.deps.sasl?.isTrusted(this.remoteAddress) ?? false; }
+
+  /** XCLIENT from a trusted proxy: the real client's address, port and the proxy's session id. */
+  forwarded(f: { addr?: string; port?: number; session?: string; ttl?: number }): void {
+    if (f.addr !== undefined) this.clientAddress = f.addr;
+    if (f.port !== undefined) this.clientPort = f.port;
+    this.log = this.log.child({ client: this.clientAddress, clientPort: this.clientPort, proxy: this.remoteAddress, ...(f.session !== undefined ? { session: f.session } : {}) });
+    this.log.debug({ ttl: f.ttl }, 'XCLIENT: client named by the proxy');
+  }
+
+  /** Registers the logged-in session (who, kick); a registry failure never blocks the login (fail open). */
+  async register(user: string): Promise<void> {
+    await this.slots?.claim(this, {
+      service: 'sieve', user, ip: this.clientAddress, port: this.clientPort, maxUserIp: 0,
+      onKick: () => { this.respond({ status: 'BYE', text: 'Disconnected by administrator.' }); this.end(); },
+    });
+  }
+
+  /** Leaves the registry: at UNAUTHENTICATE (`ended` false: it may log in again) and at the end of the connection. */
+  unregister(ended = true): void { this.slots?.release(this, ended); }
 
   /** Plaintext mechanisms are refused on a clear connection unless the config allows them. */
   get plaintextAllowed(): boolean {
@@ -158,6 +191,7 @@ export class Session {
       this.log.warn({ err }, 'session failed');
     } finally {
       if (this.timer) clearTimeout(this.timer);
+      this.unregister();
       this.closed = true;
       if (!this.socket.destroyed) { this.socket.end(); setTimeout(() => this.socket.destroy(), 2000).unref(); }
     }

@@ -14,7 +14,7 @@ import { parseScript, supportedExtensions } from '../../sieve/src/index.js';
 import { MemoryDirectory } from '../../quota/src/memory-directory.js';
 import { mailHome } from '../../delivery/src/home.js';
 import { ManageSieveServer } from './server.js';
-import type { ManageSieveConfig } from './deps.js';
+import type { ManageSieveConfig, ManageSieveDeps } from './deps.js';
 
 export interface Harness {
   server: ManageSieveServer;
@@ -28,7 +28,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(over: Partial<ManageSieveConfig> = {}, withTls = true): Promise<Harness> {
+export async function startHarness(over: Partial<ManageSieveConfig> = {}, withTls = true, extra: Partial<ManageSieveDeps> = {}): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), 'msieve-'));
   const pems = await generateSelfSigned(['localhost', '127.0.0.1']);
   const certFile = join(root, 'cert.pem');
@@ -46,7 +46,7 @@ export async function startHarness(over: Partial<ManageSieveConfig> = {}, withTl
   };
   const server = new ManageSieveServer({
     directory, logger: pino({ level: 'silent' }), tls: withTls ? secureContext(pems) : null, config,
-    parseScript: (t) => parseScript(t, { maxSize: config.maxScriptSize }), extensions: supportedExtensions,
+    parseScript: (t) => parseScript(t, { maxSize: config.maxScriptSize }), extensions: supportedExtensions, ...extra,
   });
   const port = await server.listen({ host: '127.0.0.1', port: 0 });
   return {

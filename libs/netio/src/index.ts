@@ -1,3 +1,3 @@
-export { Listeners, startTls, type ListenOptions, type ListenersOptions } from './listeners.js';
+export { Listeners, startTls, type ListenOptions, type ListenersOptions, type SocketSource } from './listeners.js';
 export { LimitWarning, limitRefusal, limitReachedMessage, refuse, type LimitProtocol } from './limit.js';
 export { endGracefully } from './close.js';

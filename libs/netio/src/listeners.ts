@@ -8,7 +8,18 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { refuse, type LimitProtocol, type LimitWarning } from './limit.js';
 
-export interface ListenOptions { host: string; port: number; implicitTls: boolean }
+/**
+ * Connections accepted by another process and handed to this one (the primary of libs/workers hands
+ * them to its worker processes): listen() takes them from the source instead of binding a port.
+ */
+export interface SocketSource {
+  /** The port the connections arrive on (what listen() answers). */
+  readonly port: number;
+  start(accept: (sock: net.Socket) => void): void;
+  stop(): void;
+}
+
+export interface ListenOptions { host: string; port: number; implicitTls: boolean; source?: SocketSource }
 
 export interface ListenersOptions {
   /** The current TLS context (it changes on reload); null = no implicit-TLS listener possible. */
@@ -30,6 +41,7 @@ export interface ListenersOptions {
 
 export class Listeners {
   private readonly servers: net.Server[] = [];
+  private readonly sources: SocketSource[] = [];
   private closing = false;
   private seq = 0;
   private readonly prefix: string;
@@ -41,6 +53,12 @@ export class Listeners {
   /** Returns the bound port (port 0 = ephemeral). */
   listen(opts: ListenOptions): Promise<number> {
     if (opts.implicitTls && !this.o.tls()) return Promise.reject(new Error('implicit TLS listener needs a TLS context'));
+    if (opts.source) {
+      const src = opts.source;
+      this.sources.push(src);
+      src.start((sock) => this.accept(sock, opts.implicitTls));
+      return Promise.resolve(src.port);
+    }
     const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.implicitTls));
     srv.maxConnections = 100_000;
     this.servers.push(srv);
@@ -86,6 +104,7 @@ export class Listeners {
   /** Stops accepting; resolves when every listening socket is closed (open connections are the caller's). */
   async close(): Promise<void> {
     this.closing = true;
+    for (const src of this.sources.splice(0)) src.stop();
     const servers = this.servers.splice(0);
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }

@@ -56,7 +56,7 @@ export class Pop3Server implements SessionHost {
   /** Registers a logged-in session; false when the user+IP limit (cluster-wide with Redis) is reached. */
   claimUserIp(session: Pop3Session, user: string): Promise<boolean> {
     return this.slots.claim(session, {
-      service: 'pop3', user, ip: session.remoteAddress, maxUserIp: this.cfg.maxUserIpConnections,
+      service: 'pop3', user, ip: session.clientAddress, port: session.clientPort, maxUserIp: this.cfg.maxUserIpConnections,
       onKick: () => session.bye('Disconnected by administrator.'),
     });
   }

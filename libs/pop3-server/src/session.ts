@@ -53,9 +53,13 @@ export class Pop3Session {
   socket: Socket;
   secure: boolean;
   receiver: Pop3Receiver;
-  readonly log: Logger;
+  log: Logger;
   readonly config: Pop3ServerConfig;
+  /** The peer of the socket (a login proxy when proxied): the authentication policy looks at this one. */
   readonly remoteAddress: string;
+  /** The client: the peer, or what a trusted proxy named with XCLIENT (commands/xclient.ts); registry and logs use it. */
+  clientAddress: string;
+  clientPort: number | undefined;
   /** USER given, waiting for PASS (RFC 1939 §7). */
   pendingUser: string | null = null;
   /** The APOP timestamp of the greeting (RFC 1939 §7), when APOP is offered. */
@@ -82,6 +86,8 @@ export class Pop3Session {
     this.config = host.config();
     this.receiver = new Pop3Receiver({ maxLineLength: LIMITS.pop3MaxLineLength });
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.clientAddress = this.remoteAddress;
+    this.clientPort = socket.remotePort;
     this.log = host.deps.logger.child({ conn: id, remote: this.remoteAddress, proto: 'pop3' });
     this.donePromise = new Promise((r) => { this.resolveDone = r; });
     socket.setNoDelay(true);
@@ -90,6 +96,14 @@ export class Pop3Session {
 
   get done(): Promise<void> { return this.donePromise; }
   get isClosed(): boolean { return this.closed; }
+
+  /** XCLIENT from a trusted proxy: the real client's address, port and the proxy's session id. */
+  forwarded(f: { addr?: string; port?: number; session?: string; ttl?: number }): void {
+    if (f.addr !== undefined) this.clientAddress = f.addr;
+    if (f.port !== undefined) this.clientPort = f.port;
+    this.log = this.log.child({ client: this.clientAddress, clientPort: this.clientPort, proxy: this.remoteAddress, ...(f.session !== undefined ? { session: f.session } : {}) });
+    this.log.debug({ ttl: f.ttl }, 'XCLIENT: client named by the proxy');
+  }
 
   private attachSocket(sock: Socket): void {
     sock.on('error', (e) => { this.log.debug({ err: e }, 'socket error'); });

@@ -18,6 +18,7 @@ export class LocalSessions {
     return {
       id, node: this.node, service: req.service, user: req.user.toLowerCase(), ip: req.ip,
       start: Date.now(), ...(req.port !== undefined ? { port: req.port } : {}), ...(req.proxy ? { proxy: true } : {}),
+      ...(req.pid !== undefined ? { pid: req.pid } : {}),
     };
   }
 

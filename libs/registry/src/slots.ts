@@ -30,8 +30,9 @@ export class SessionSlots<S extends object> {
     return true;
   }
 
-  release(session: S): void {
-    this.ended.add(session);
+  /** `ended` false: the session lives on unauthenticated (ManageSieve UNAUTHENTICATE) and may claim again. */
+  release(session: S, ended = true): void {
+    if (ended) this.ended.add(session);
     const r = this.held.get(session);
     if (!r) return;
     this.held.delete(session);

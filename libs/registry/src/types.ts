@@ -19,6 +19,8 @@ export interface SessionInfo {
   readonly start: number;
   /** true when this session is a proxy's relay (the backend registers the same user too). */
   readonly proxy?: boolean;
+  /** The process serving it, when the node runs worker processes (node.workers > 1). */
+  readonly pid?: number;
 }
 
 export interface SessionFilter {
@@ -35,6 +37,8 @@ export interface RegisterRequest {
   readonly ip: string;
   readonly port?: number;
   readonly proxy?: boolean;
+  /** The worker process serving the session (IpcRegistry sets it). */
+  readonly pid?: number;
   /** Per (service, user, ip) limit; 0 = unlimited. Checked and taken atomically cluster-wide. */
   readonly maxUserIp: number;
   /** Called when an admin kicks this session (on whichever node it lives). */

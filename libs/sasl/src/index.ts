@@ -7,3 +7,4 @@ export {
   SaslAuthenticator, type AuthUser, type LoginContext, type UserSource, type SaslPolicyConfig,
   type LoginFailure, type LoginOutcome,
 } from './authenticator.js';
+export { parseXclient, type XclientFields } from './xclient.js';

@@ -21,7 +21,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,12 +57,24 @@ export interface PostfixInstance {
   queue(): Promise<string>;
   /** `postqueue -f`: retry deferred mail now. */
   flush(): Promise<void>;
+  /** `postqueue -j`: one entry per queued message, with each recipient's delay_reason. */
+  queueJson(): Promise<QueueEntry[]>;
+  /** Changes main.cf settings (`postconf -e`) and `postfix reload`s; in-flight deliveries finish on the old settings. */
+  reconfigure(main: Readonly<Record<string, string>>): Promise<void>;
   /** A main.cf parameter as Postfix sees it (`postconf -h`). */
   postconf(name: string): Promise<string>;
   /** `postfix stop` and wait until master is gone. Idempotent. */
   stop(): Promise<void>;
   /** stop() and remove the temp dir. */
   close(): Promise<void>;
+}
+
+/** One message of `postqueue -j` (Postfix 3.1+; showq(8) "JSON OUTPUT FORMAT"). */
+export interface QueueEntry {
+  queue_name: string;
+  queue_id: string;
+  sender: string;
+  recipients: Array<{ address: string; delay_reason?: string }>;
 }
 
 const BINARIES = ['/usr/sbin/postfix', '/usr/sbin/postmap', '/usr/sbin/postconf', '/usr/sbin/postqueue'];
@@ -202,6 +214,16 @@ export async function startPostfix(o: PostfixOptions = {}): Promise<PostfixInsta
     },
     async queue() { return (await run('/usr/sbin/postqueue', ['-c', etc, '-p'])).stdout; },
     async flush() { await run('/usr/sbin/postqueue', ['-c', etc, '-f']); },
+    async queueJson() {
+      const out = (await run('/usr/sbin/postqueue', ['-c', etc, '-j'])).stdout;
+      return out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as QueueEntry);
+    },
+    async reconfigure(settings) {
+      await run('/usr/sbin/postconf', ['-c', etc, '-e', ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)]);
+      const old = new Date(Date.now() - 10_000); // see the main.cf age note in startPostfix
+      await utimes(join(etc, 'main.cf'), old, old);
+      await run('/usr/sbin/postfix', ['-c', etc, 'reload']);
+    },
     async postconf(name) { return (await run('/usr/sbin/postconf', ['-c', etc, '-h', name])).stdout.trim(); },
     async stop() {
       if (stopped) return;
@@ -235,5 +257,62 @@ export async function swaks(args: readonly string[], timeoutMs = 30_000): Promis
     const x = e as { code?: number | string; stdout?: string; stderr?: string };
     if (typeof x.code !== 'number') throw e;
     return { code: x.code, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+export interface SmtpMessage { from: string; to: readonly string[]; /** Header and body, LF or CRLF line ends. */ text: string }
+
+/**
+ * Submits messages over ONE SMTP session (RFC 5321), one after the other, each waiting for its
+ * 250: much faster than a swaks process per message when a test needs a stream of mail. Rejects
+ * on any reply that is not the expected one (with the reply), so a refused message is never silent.
+ * `onSent(i)` runs after message i was queued (e.g. to act mid-stream).
+ */
+export async function smtpSendMany(port: number, messages: readonly SmtpMessage[], onSent?: (i: number) => void | Promise<void>, timeoutMs = 30_000): Promise<void> {
+  const sock = connect({ host: '127.0.0.1', port });
+  sock.setNoDelay(true);
+  let buf = '';
+  let failure: Error | null = null;
+  const replies: string[] = [];
+  let wake: (() => void) | null = null;
+  let multi: string[] = [];
+  sock.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+      const l = buf.slice(0, i); buf = buf.slice(i + 2);
+      multi.push(l);
+      if (/^\d{3}-/.test(l)) continue; // a multi-line reply ends with "code SP"
+      replies.push(multi.join('\n')); multi = [];
+    }
+    wake?.();
+  });
+  sock.on('error', (e) => { failure = e; wake?.(); });
+  sock.on('close', () => { failure ??= new Error('SMTP server closed the connection'); wake?.(); });
+  const expect = async (code: number, what: string): Promise<void> => {
+    const end = Date.now() + timeoutMs;
+    while (replies.length === 0) {
+      if (failure) throw failure;
+      if (Date.now() > end) throw new Error(`SMTP: no reply to ${what} within ${timeoutMs} ms`);
+      await new Promise<void>((r) => { const t = setTimeout(r, 100); wake = () => { clearTimeout(t); r(); }; });
+      wake = null;
+    }
+    const r = replies.shift()!;
+    if (!r.startsWith(String(code))) throw new Error(`SMTP: ${what} answered ${r}`);
+  };
+  try {
+    await expect(220, 'greeting');
+    sock.write('EHLO client.test\r\n'); await expect(250, 'EHLO');
+    for (const [i, m] of messages.entries()) {
+      sock.write(`MAIL FROM:<${m.from}>\r\n`); await expect(250, `MAIL (message ${i})`);
+      for (const r of m.to) { sock.write(`RCPT TO:<${r}>\r\n`); await expect(250, `RCPT ${r} (message ${i})`); }
+      sock.write('DATA\r\n'); await expect(354, `DATA (message ${i})`);
+      // Dot-stuffing (RFC 5321 §4.5.2), CRLF line ends.
+      const body = m.text.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+      sock.write(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`); await expect(250, `end of data (message ${i})`);
+      await onSent?.(i);
+    }
+    sock.write('QUIT\r\n'); await expect(221, 'QUIT');
+  } finally {
+    sock.destroy();
   }
 }

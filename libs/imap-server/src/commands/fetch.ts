@@ -81,18 +81,32 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
     }
   }
   const structureNeeded = items.some(needsStructure);
+  // ENVELOPE as the only item that needs more than the index: the store's header-only, cached
+  // ENVELOPE text serves it, in batches (no promise per message, no body parsed).
+  if (mb.envelopes && items.every((a) => a.kind === 'envelope' || META_ITEMS.has(a.kind)) && items.some((a) => a.kind === 'envelope')) {
+    return fetchEnvelopes(s, targets, items, seenChanged);
+  }
   // Items that touch the disk (structure cache, message files) are prepared a few messages ahead,
   // so file I/O overlaps instead of costing one thread-pool round trip after another; output
   // stays in order. Metadata-only FETCHes (FLAGS, UID, sizes) need no look-ahead.
   const ahead = structureNeeded || items.some((a) => a.kind.startsWith('rfc822') || a.kind === 'body-section') ? LIMITS.imapFetchLookahead : 1;
   if (ahead === 1 && items.every((a) => META_ITEMS.has(a.kind))) {
-    // Metadata only (FLAGS, UID, sizes, dates): one synchronous pass, no promise per message.
+    // Metadata only (FLAGS, UID, sizes, dates): one synchronous pass, no promise per message;
+    // lines go out in batches of imapOutputBatchChars (a drain check flushes the session's
+    // output, so checking every few lines would mean a socket write per few lines).
+    let batch = '';
     for (let k = 0; k < targets.length; k++) {
-      if ((k + 1) % LIMITS.imapOutputCheckEvery === 0) { await s.drain(); await s.breathe(); }
-      if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
       const t = targets[k]!;
-      s.write(metaLine(t, items, s.view!.recent.has(t.entry.uid), seenChanged.has(t.entry.uid)));
+      batch += metaLine(t, items, s.view!.recent.has(t.entry.uid), seenChanged.has(t.entry.uid), null);
+      if (batch.length >= LIMITS.imapOutputBatchChars) {
+        s.write(batch);
+        batch = '';
+        await s.drain();
+        await s.breathe();
+        if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
+      }
     }
+    if (batch) s.write(batch);
     return;
   }
   type Rendered = { pieces: Piece[] } | { err: unknown };
@@ -133,8 +147,34 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
 
 const META_ITEMS = new Set<FetchAtt['kind']>(['uid', 'flags', 'internaldate', 'rfc822.size', 'modseq']);
 
-/** One FETCH response for metadata-only items (same order and format as render()). */
-function metaLine(t: Target, items: FetchAtt[], recent: boolean, seenChanged: boolean): string {
+/**
+ * FETCH of metadata items plus ENVELOPE: a batch of ENVELOPE texts per call to the store, then the
+ * lines written synchronously; output is checked (drain, event-loop turn) once per batch.
+ */
+async function fetchEnvelopes(s: Session, targets: Target[], items: FetchAtt[], seenChanged: Set<number>): Promise<Reply | void> {
+  const mb = s.mailbox!;
+  const batch = LIMITS.imapOutputCheckEvery;
+  let expungedSeen = false;
+  for (let k = 0; k < targets.length; k += batch) {
+    const part = targets.slice(k, k + batch);
+    const texts = await mb.envelopes!(part.map((t) => t.entry.uid));
+    if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
+    const view = s.view!;
+    for (let j = 0; j < part.length; j++) {
+      const t = part[j]!;
+      const text = texts[j];
+      // Gone from the store (expunged by another session or process): skipped, as render() does.
+      if (text === null || text === undefined) { expungedSeen = true; continue; }
+      s.write(metaLine(t, items, view.recent.has(t.entry.uid), seenChanged.has(t.entry.uid), text));
+    }
+    await s.drain();
+    await s.breathe();
+  }
+  if (expungedSeen) return { status: 'NO', code: 'EXPUNGEISSUED', text: 'Some of the requested messages no longer exist' };
+}
+
+/** One FETCH response for metadata items and ENVELOPE text (same order and format as render()). */
+function metaLine(t: Target, items: FetchAtt[], recent: boolean, seenChanged: boolean, envelope: string | null): string {
   const rec = t.entry.rec;
   let acc = `* ${t.seq} FETCH (`;
   let flagsSent = false;
@@ -146,6 +186,7 @@ function metaLine(t: Target, items: FetchAtt[], recent: boolean, seenChanged: bo
       case 'internaldate': acc += `INTERNALDATE ${formatInternalDate(rec.internalDate)}`; break;
       case 'rfc822.size': acc += `RFC822.SIZE ${rec.size}`; break;
       case 'modseq': acc += `MODSEQ (${rec.modseq})`; break;
+      case 'envelope': acc += `ENVELOPE ${envelope}`; break;
       default: break;
     }
   }
@@ -181,7 +222,12 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
   const e = t.entry;
   const rec = e.rec;
   let st: MessageStructure | null = null;
-  if (structureNeeded) st = await mb.structure(e.uid);
+  let envText: string | null = null;
+  if (structureNeeded && mb.envelopes && items.every((a) => a.kind === 'envelope' || !needsStructure(a))) {
+    // Only ENVELOPE needs the structure: the header-only text will do (fetchEnvelopes explains).
+    envText = (await mb.envelopes([e.uid]))[0] ?? null;
+    if (envText === null) throw new MailError('EXPUNGED', 'Message was expunged');
+  } else if (structureNeeded) st = await mb.structure(e.uid);
   const out: Piece[] = [];
   // Text accumulated since the last literal.
   let acc = `* ${t.seq} FETCH (`;
@@ -223,7 +269,7 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
         case 'internaldate': add(`INTERNALDATE ${formatInternalDate(rec.internalDate)}`); break;
         case 'rfc822.size': add(`RFC822.SIZE ${rec.size}`); break;
         case 'modseq': add(`MODSEQ (${rec.modseq})`); break;
-        case 'envelope': add(`ENVELOPE ${formatEnvelope(st!.envelope)}`); break;
+        case 'envelope': add(`ENVELOPE ${envText ?? formatEnvelope(st!.envelope)}`); break;
         case 'body': add(`BODY ${formatBodyStructure(st!.body, false)}`); break;
         case 'bodystructure': add(`BODYSTRUCTURE ${formatBodyStructure(st!.body, true)}`); break;
         case 'rfc822': await addLiteral('RFC822', { kind: 'range', start: 0, end: rec.size }, null); break;

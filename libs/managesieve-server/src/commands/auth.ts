@@ -83,11 +83,13 @@ async function finish(s: Session, login: string, password: string, started: numb
   s.user = user;
   s.scripts = s.scriptStoreFor(user);
   s.state = 'auth';
+  await s.register(user.user);
   s.log.info({ user: user.user }, 'logged in');
   s.respond({ status: 'OK', text: 'Logged in.' });
 }
 
 export async function unauthenticate(s: Session): Promise<void> {
+  s.unregister(false);
   s.user = null;
   s.scripts = null;
   s.state = 'notauth';

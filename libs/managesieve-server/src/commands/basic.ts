@@ -12,6 +12,8 @@ export function sendCapabilities(s: Session): void {
   out += encodeCapability('SASL', s.plaintextAllowed ? SASL_MECHANISMS.join(' ') : '');
   out += encodeCapability('SIEVE', s.deps.extensions().join(' '));
   if (s.tls && !s.secure && s.state === 'notauth') out += encodeCapability('STARTTLS');
+  // Dovecot lists XCLIENT to login proxies in login_trusted_networks only (commands/xclient.ts).
+  if (s.state === 'notauth' && s.xclientTrusted) out += encodeCapability('XCLIENT');
   out += encodeCapability('MAXREDIRECTS', String(c.maxRedirects));
   out += encodeCapability('NOTIFY', 'mailto');
   if (s.user) out += encodeCapability('OWNER', s.user.user);

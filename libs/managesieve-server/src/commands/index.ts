@@ -3,6 +3,7 @@ import type { Arg, ReceiverEvent } from '../../../managesieve-codec/src/types.js
 import type { Session, State } from '../session.js';
 import { authenticate, unauthenticate } from './auth.js';
 import { capability, logout, noop, sendCapabilities, starttls } from './basic.js';
+import { xclient } from './xclient.js';
 import { checkScript, deleteScript, getScript, haveSpace, listScripts, putScript, renameScript, setActive } from './scripts.js';
 
 export type Handler = (s: Session, args: readonly Arg[]) => Promise<void>;
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Entry> = {
   NOOP: { states: ANY, handler: noop, minArgs: 0, maxArgs: 1 },
   STARTTLS: { states: ['notauth'], handler: starttls, minArgs: 0, maxArgs: 0 },
   AUTHENTICATE: { states: ['notauth'], handler: authenticate, minArgs: 1, maxArgs: 2 },
+  XCLIENT: { states: ['notauth'], handler: xclient, minArgs: 0, maxArgs: Infinity },
   UNAUTHENTICATE: { states: AUTH, handler: unauthenticate, minArgs: 0, maxArgs: 0 },
   LISTSCRIPTS: { states: AUTH, handler: listScripts, minArgs: 0, maxArgs: 0 },
   GETSCRIPT: { states: AUTH, handler: getScript, minArgs: 1, maxArgs: 1 },
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, Entry> = {
 
 /** Argument types per command (RFC 5804 §4): HAVESPACE takes a number second, everything else strings. */
 function argsOk(name: string, args: readonly Arg[]): boolean {
+  if (name === 'XCLIENT') return true; // atoms, checked by its handler (commands/xclient.ts)
   return args.every((a, i) => (name === 'HAVESPACE' && i === 1 ? a.type === 'number' : a.type === 'string'));
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { SASL_MECHANISMS } from '../../../sasl/src/index.js';
 import { multiline, ok } from '../../../pop3-codec/src/responses.js';
 import type { Pop3Session } from '../session.js';
+import { xclientTrusted } from './xclient.js';
 
 /** Plaintext credentials are accepted on this connection now (RFC 8314; Dovecot disable_plaintext_auth). */
 export function plaintextAllowed(s: Pop3Session): boolean {
@@ -28,9 +29,11 @@ export async function capa(s: Pop3Session): Promise<boolean> {
 
 /** RFC 1939 §4 greeting; with APOP, the §7 timestamp "<random.time@host>". */
 export function greeting(s: Pop3Session): string {
+  // Dovecot offers XCLIENT to login proxies in login_trusted_networks in the greeting: "+OK [XCLIENT] ...".
+  const x = xclientTrusted(s) ? '[XCLIENT] ' : '';
   if (s.host.deps.apopSecret) {
     s.apopTimestamp = `<${randomBytes(8).toString('hex')}.${Date.now()}@${s.config.hostname}>`;
-    return ok(`POP3 ready. ${s.apopTimestamp}`);
+    return ok(`${x}POP3 ready. ${s.apopTimestamp}`);
   }
-  return ok('POP3 ready.');
+  return ok(`${x}POP3 ready.`);
 }

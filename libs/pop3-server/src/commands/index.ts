@@ -6,6 +6,7 @@ import { capa } from './capa.js';
 import { dele, list, noop, rset, stat, uidl } from './transaction.js';
 import { retr, top } from './retrieve.js';
 import { quit } from './quit.js';
+import { xclient } from './xclient.js';
 
 /** A handler writes its own reply; it returns true for +OK (false for -ERR) for metrics and the bad-command count. */
 export type Handler = (s: Pop3Session, cmd: Pop3Command) => Promise<boolean>;
@@ -26,6 +27,7 @@ export const COMMANDS: Record<string, CommandDef> = {
   APOP: { states: AUTHZ, handler: apop },
   AUTH: { states: AUTHZ, handler: auth },
   STLS: { states: AUTHZ, handler: stls },
+  XCLIENT: { states: AUTHZ, handler: xclient },
   STAT: { states: TRANS, handler: stat },
   LIST: { states: TRANS, handler: list },
   UIDL: { states: TRANS, handler: uidl },

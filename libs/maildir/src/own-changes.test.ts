@@ -1,0 +1,130 @@
+/**
+ * A folder changed only by this process is not re-read (its own changes are already in memory),
+ * while another process's change is still seen at once: by the directory stamps, and, for a change
+ * the stamps cannot show, by the inotify event of a name this process did not announce.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { msg } from '../../mailstore/src/contract.js';
+import { LIMITS } from '../../core/src/limits.js';
+import { MaildirStore } from './store.js';
+import { tempHome } from './testing.js';
+
+const src = (s: string) => Readable.from([Buffer.from(s)]);
+
+/** inotify events arrive on a later event-loop turn: give them time. */
+const settle = () => sleep(80);
+
+/**
+ * Another process's flag change (a rename in cur/) whose trace in cur/'s stamp is then wiped by
+ * restoring the directory's exact mtime: only the inotify event can tell.
+ */
+function hiddenFlagChange(maildir: string, base: string, info: string): void {
+  const cur = join(maildir, 'cur');
+  const before = statSync(cur, { bigint: true });
+  const name = readdirSync(cur).find((n) => n.startsWith(base))!;
+  renameSync(join(cur, name), join(cur, `${base}:2,${info}`));
+  const ns = before.mtimeNs;
+  execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, cur]);
+  const after = statSync(cur, { bigint: true });
+  assert.equal(after.mtimeNs, before.mtimeNs, 'mtime restored');
+  assert.equal(after.size, before.size, 'same directory size');
+}
+
+describe('own changes and other processes', () => {
+  it('APPEND, STORE and EXPUNGE of this process cause no directory read, even in the dirty window', async () => {
+    const h = await tempHome();
+    const store = new MaildirStore({ hostname: 'test.host', fsync: false });
+    try {
+      const acc = await store.openAccount(h.ref);
+      for (let i = 0; i < 5; i++) await acc.append('INBOX', src(msg(i)));
+      const mb = await acc.open('INBOX');
+      const unwatch = mb.watch(() => undefined);
+      const state = await store.acquire(join(h.ref.home, 'Maildir'), 'INBOX');
+      await state.sync(true); // a full read under the watch
+      const scans = state.fullScans;
+      for (let i = 0; i < 10; i++) {
+        const a = await acc.append('INBOX', src(msg(100 + i)), { flags: ['\\Seen'] });
+        await mb.sync({ maxStaleMs: LIMITS.maildirSyncMaxStaleMs });
+        await mb.store([1], 'add', [i % 2 ? '\\Flagged' : '\\Answered']);
+        await mb.store([a.uid], 'add', ['\\Deleted']);
+        assert.deepEqual(await mb.expunge([a.uid]), [a.uid]);
+        await settle();
+        // A sync with no staleness allowed (SELECT, the inotify-triggered one) reads nothing either.
+        const snap = await mb.sync();
+        assert.equal(snap.messages.length, 5);
+        assert.ok(!snap.messages.some((m) => m.uid === a.uid));
+      }
+      assert.equal(state.fullScans, scans, 'no full read for own changes');
+      const snap = await mb.sync();
+      assert.deepEqual(snap.messages[0]!.flags.slice().sort(), ['\\Answered', '\\Flagged']);
+      unwatch();
+      await store.release(state);
+      await mb.close();
+    } finally {
+      await store.close();
+      await h.cleanup();
+    }
+  });
+
+  it('another process\'s change the stamps cannot show is seen at once through inotify', async () => {
+    const h = await tempHome();
+    const store = new MaildirStore({ hostname: 'test.host', fsync: false });
+    try {
+      const maildir = join(h.ref.home, 'Maildir');
+      const acc = await store.openAccount(h.ref);
+      for (let i = 0; i < 3; i++) await acc.append('INBOX', src(msg(i)));
+      const mb = await acc.open('INBOX');
+      let notified = 0;
+      const unwatch = mb.watch(() => { notified++; });
+      const state = await store.acquire(maildir, 'INBOX');
+      await state.sync(true);
+      await mb.store([2], 'add', ['\\Seen']); // own change: stamps adopted
+      await settle();
+      const base = state.recOf(3)!.base;
+      const scans = state.fullScans;
+      hiddenFlagChange(maildir, base, 'F');
+      await settle();
+      const snap = await mb.sync();
+      assert.deepEqual(snap.messages.find((m) => m.uid === 3)!.flags, ['\\Flagged']);
+      assert.ok(state.fullScans > scans, 'read the directories');
+      assert.ok(notified > 0, 'sessions were told (IDLE)');
+      unwatch();
+      await store.release(state);
+      await mb.close();
+    } finally {
+      await store.close();
+      await h.cleanup();
+    }
+  });
+
+  it('without a watch, such a change is found by the verify read within maildirOwnChangeVerifyMs', async () => {
+    const h = await tempHome();
+    const store = new MaildirStore({ hostname: 'test.host', fsync: false });
+    try {
+      const maildir = join(h.ref.home, 'Maildir');
+      const acc = await store.openAccount(h.ref);
+      for (let i = 0; i < 3; i++) await acc.append('INBOX', src(msg(i)));
+      const mb = await acc.open('INBOX');
+      const state = await store.acquire(maildir, 'INBOX');
+      await state.sync(true);
+      await mb.store([2], 'add', ['\\Seen']);
+      const base = state.recOf(3)!.base;
+      hiddenFlagChange(maildir, base, 'F');
+      // The stamps are the adopted ones: hidden (this is what the watch above catches at once).
+      assert.deepEqual((await mb.sync()).messages.find((m) => m.uid === 3)!.flags, []);
+      await sleep(LIMITS.maildirOwnChangeVerifyMs + 50);
+      assert.deepEqual((await mb.sync()).messages.find((m) => m.uid === 3)!.flags, ['\\Flagged']);
+      await store.release(state);
+      await mb.close();
+    } finally {
+      await store.close();
+      await h.cleanup();
+    }
+  });
+});
