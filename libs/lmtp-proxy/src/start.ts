@@ -14,7 +14,7 @@ import { LIMITS } from '../../core/src/limits.js';
 import { BackendSet } from './backends.js';
 import { MemoryDeliveredStore, RedisDeliveredStore, type DeliveredStore } from './dedup.js';
 import { LmtpProxy } from './server.js';
-import { removeStaleSpool } from './stale-spool.js';
+import { removeStaleSpool } from '../../delivery/src/stale-spool.js';
 
 export interface RunningLmtpProxy {
   /** TCP listeners for the banner ("listening lmtp <host>:<port>"). */

@@ -5,6 +5,7 @@ import { reply } from '../../lmtp-codec/src/reply.js';
 import type { LmtpServerConfig, LmtpServerDeps } from './deps.js';
 import { LmtpSession } from './session.js';
 import { lmtpMetrics, type LmtpMetrics } from './metrics.js';
+import { removeStaleSpool } from '../../delivery/src/stale-spool.js';
 
 export class LmtpServer {
   private readonly servers: Server[] = [];
@@ -28,9 +29,23 @@ export class LmtpServer {
     return srv;
   }
 
+  private spoolReady: Promise<void> | null = null;
+
+  /**
+   * Once, before the first listener: the spool dir exists and a killed process's leftovers are gone
+   * (no transaction of ours exists yet, so none of ours is removed; see libs/delivery/src/stale-spool.ts).
+   */
+  private prepareSpool(): Promise<void> {
+    this.spoolReady ??= (async () => {
+      await mkdir(this.deps.config.spoolDir, { recursive: true });
+      await removeStaleSpool(this.deps.config.spoolDir);
+    })();
+    return this.spoolReady;
+  }
+
   /** Listens on host:port (0 = ephemeral); returns the bound port. */
   async listen(o: { host: string; port: number }): Promise<number> {
-    await mkdir(this.deps.config.spoolDir, { recursive: true });
+    await this.prepareSpool();
     const srv = this.make();
     await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(o.port, o.host, () => resolve()); });
     const a = srv.address();
@@ -39,7 +54,7 @@ export class LmtpServer {
 
   /** Listens on a UNIX socket (a stale socket file is replaced); mode 0666 like Dovecot's lmtp unix_listener. */
   async listenUnix(path: string, mode = 0o666): Promise<void> {
-    await mkdir(this.deps.config.spoolDir, { recursive: true });
+    await this.prepareSpool();
     await rm(path, { force: true });
     const srv = this.make();
     await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(path, () => resolve()); });

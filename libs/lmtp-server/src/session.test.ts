@@ -1,7 +1,8 @@
 // LMTP sessions over real sockets against the real delivery path and Maildir++ store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaildirStore } from '../../maildir/src/index.js';
@@ -190,6 +191,24 @@ test('a message above the in-memory spool size goes through a temp file, stored 
     assert.ok(got.endsWith(body), 'stored body is the sent body');
     c.close();
     assert.deepEqual(readdirSync(spoolDir), [], 'spool file removed');
+  } finally { await s2.close(); relay.close(); }
+});
+
+test('a killed server\'s spool files are removed when the next one starts listening (no transaction of theirs can finish)', async () => {
+  const spoolDir = join(root, 'spool-stale');
+  mkdirSync(spoolDir, { recursive: true });
+  const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  const stale = `lmtp-${deadPid}-00aa11bb22cc33dd.eml`;
+  const liveOther = `lmtp-${process.ppid}-44ee55ff66aa77bb.eml`;
+  writeFileSync(join(spoolDir, stale), 'half a message');
+  writeFileSync(join(spoolDir, liveOther), 'another live process is writing this');
+  const { smtpRelay } = await import('../../delivery/src/relay.js');
+  const relay = smtpRelay({ host: '127.0.0.1', port: sink.port, name: 't' });
+  const delivery = new Deliverer({ store, directory, relay, mailHome: (u) => mailHome(mailRoot, u.user), hostname: 'test.local', logger: silent });
+  const s2 = new LmtpServer({ delivery, logger: silent, config: { hostname: 't', maxMessageSize: 4_000, maxRecipients: 5, idleTimeoutMs: 60_000, spoolDir } });
+  try {
+    await s2.listen({ host: '127.0.0.1', port: 0 });
+    assert.deepEqual(readdirSync(spoolDir), [liveOther]);
   } finally { await s2.close(); relay.close(); }
 });
 
