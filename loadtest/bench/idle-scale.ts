@@ -6,7 +6,7 @@
  *
  *   npm run bench:idle -- [--steps 10000,25000,50000,100000] [--out idle.json]
  *       [--backends auto] [--login-procs auto] [--client-limit 9000] [--gens auto]
- *       [--concurrency 64] [--settle 15] [--messages 2] [--keep-data]
+ *       [--concurrency 64] [--settle 15] [--messages 2] [--keep-data] [--hold SECONDS]
  *
  * Everything runs on loopback as a real deployment spreads over hosts: every process stays within
  * its 20,000 open files and every source address within its ~28,000 ephemeral ports.
@@ -50,6 +50,8 @@ const SETTLE_S = Number(arg('settle', '15'));
 const MESSAGES = Number(arg('messages', '2'));
 const OUT = arg('out', '');
 const KEEP = process.argv.includes('--keep-data');
+/** Keep every session idle this long after the last step (heap snapshots, ss, /proc inspection). */
+const HOLD_S = Number(arg('hold', '0'));
 const DOMAIN = 'idle.example';
 const PASSWORD = 'pass';
 const MASTER = { user: 'proxy', password: 'master-secret' };
@@ -281,6 +283,8 @@ function ask<T extends GenMsg['t']>(g: Gen, msg: object, want: T): Promise<Extra
 interface StepResult {
   target: number; established: number; failed: number; dropped: number; rampSeconds: number; loginsPerSec: number;
   loginMsP50: number; loginMsP99: number; errors: Record<string, number>;
+  /** CPU (utime + stime) per session established during the ramp, ms. */
+  rampCpu: { proxyMsPerLogin: number; backendMsPerLogin: number };
   proxy: Mem & { perSessionPssKb: number; perSessionRssKb: number; idleCpuPct: number; maxLoginProcFds: number };
   backend: Mem & { perSessionPssKb: number; perSessionRssKb: number; idleCpuPct: number; maxFds: number };
   totalPerSessionPssKb: number;
@@ -334,6 +338,7 @@ async function main(): Promise<void> {
     for (const target of STEPS) {
       log(`ramp to ${target} sessions`);
       const t = performance.now();
+      const rampCpu0 = { p: cpuMs(proxyPids(proxy)), b: cpuMs(backendPids(backends)) };
       const per = gens.map((g, i) => Math.floor(target / GENS) + (i < target % GENS ? 1 : 0));
       const ramped = await Promise.all(gens.map((g, i) => ask(g, { t: 'ramp', to: per[i] }, 'ramped')));
       const rampSeconds = (performance.now() - t) / 1000;
@@ -346,6 +351,7 @@ async function main(): Promise<void> {
         log(`  failures ${JSON.stringify(errors)}; proxy log:\n${tail(proxy.out() + proxy.err())}\nbackend log:\n${backends.map((b) => tail(b.out() + b.err())).join('\n')}`);
       }
       const added = ramped.reduce((s, r) => s + r.opened - r.failed, 0);
+      const rampCpu = { proxyMsPerLogin: (cpuMs(proxyPids(proxy)) - rampCpu0.p) / Math.max(1, added), backendMsPerLogin: (cpuMs(backendPids(backends)) - rampCpu0.b) / Math.max(1, added) };
       log(`  ${established} idle, ${failed} failed in ${rampSeconds.toFixed(1)} s; settling ${SETTLE_S} s`);
       const pp0 = proxyPids(proxy), bp0 = backendPids(backends);
       const cpu0 = { p: cpuMs(pp0), b: cpuMs(bp0), at: performance.now() };
@@ -375,7 +381,7 @@ async function main(): Promise<void> {
       const loginFds = pp.filter((x) => x !== proxy.child.pid).map(fdCount);
       const r: StepResult = {
         target, established: alive, failed, dropped, rampSeconds, loginsPerSec: added / rampSeconds,
-        loginMsP50: Math.max(...ramped.map((x) => x.loginMsP50)), loginMsP99: Math.max(...ramped.map((x) => x.loginMsP99)), errors,
+        loginMsP50: Math.max(...ramped.map((x) => x.loginMsP50)), loginMsP99: Math.max(...ramped.map((x) => x.loginMsP99)), errors, rampCpu,
         proxy: { ...pm, perSessionPssKb: (pm.pssKb - base.proxy.pssKb) / alive, perSessionRssKb: (pm.rssKb - base.proxy.rssKb) / alive, idleCpuPct: ((cpu1.p - cpu0.p) / wall) * 100, maxLoginProcFds: Math.max(0, ...loginFds) },
         backend: { ...bm, perSessionPssKb: (bm.pssKb - base.backend.pssKb) / alive, perSessionRssKb: (bm.rssKb - base.backend.rssKb) / alive, idleCpuPct: ((cpu1.b - cpu0.b) / wall) * 100, maxFds: Math.max(0, ...bp.map(fdCount)) },
         totalPerSessionPssKb: (pm.pssKb - base.proxy.pssKb + bm.pssKb - base.backend.pssKb) / alive,
@@ -387,6 +393,10 @@ async function main(): Promise<void> {
       if (alive < target * 0.9) { log(`fewer than 90% of ${target} sessions established: stopping the ramp`); break; }
     }
     printTable(results);
+    if (HOLD_S > 0) {
+      log(`holding the sessions ${HOLD_S} s (proxy pids ${proxyPids(proxy).join(',')}; backend pids ${backendPids(backends).join(',')})`);
+      await sleep(HOLD_S * 1000);
+    }
     process.stdout.write(`\nbaseline (before sessions): proxy PSS ${(base.proxy.pssKb / 1024).toFixed(0)} MiB over ${base.proxy.processes} processes, backends PSS ${(base.backend.pssKb / 1024).toFixed(0)} MiB over ${base.backend.processes}\n`);
     process.stdout.write(`params ${JSON.stringify(params)}\nmachine ${JSON.stringify(machine)}\n`);
     if (OUT) writeFileSync(OUT, JSON.stringify({ params, machine, baseline: base, results }, null, 2));
@@ -396,9 +406,9 @@ async function main(): Promise<void> {
 }
 
 function printTable(rs: StepResult[]): void {
-  const head = ['sessions', 'failed', 'logins/s', 'login p99 ms', 'proxy PSS MiB', 'proxy KiB/sess', 'backend PSS MiB', 'backend KiB/sess', 'total KiB/sess', 'idle CPU % p/b', 'probe login+NOOP ms', 'IDLE EXISTS ms'];
+  const head = ['sessions', 'failed', 'logins/s', 'login p99 ms', 'CPU ms/login p/b', 'proxy PSS MiB', 'proxy KiB/sess', 'backend PSS MiB', 'backend KiB/sess', 'total KiB/sess', 'idle CPU % p/b', 'probe login+NOOP ms', 'IDLE EXISTS ms'];
   const rows = rs.map((r) => [
-    String(r.established), String(r.failed), r.loginsPerSec.toFixed(0), r.loginMsP99.toFixed(0),
+    String(r.established), String(r.failed), r.loginsPerSec.toFixed(0), r.loginMsP99.toFixed(0), `${r.rampCpu.proxyMsPerLogin.toFixed(1)}/${r.rampCpu.backendMsPerLogin.toFixed(1)}`,
     (r.proxy.pssKb / 1024).toFixed(0), r.proxy.perSessionPssKb.toFixed(1), (r.backend.pssKb / 1024).toFixed(0), r.backend.perSessionPssKb.toFixed(1), r.totalPerSessionPssKb.toFixed(1),
     `${r.proxy.idleCpuPct.toFixed(1)}/${r.backend.idleCpuPct.toFixed(1)}`,
     'error' in r.probe ? 'error' : `${r.probe.loginMs.toFixed(0)}+${r.probe.noopMs.toFixed(1)}`,

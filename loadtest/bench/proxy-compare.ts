@@ -38,7 +38,7 @@ import type { ProfileOptions } from '../profiles/types.js';
 import { runProfile } from '../cli/run.js';
 import { parseDuration } from '../cli/args.js';
 import type { RunResult } from '../report/result.js';
-import { hashFor, SCHEMES, SETUPS, startSetups, treeCpuSeconds, type Scheme, type SetupName } from './proxy-setups.js';
+import { hashFor, SCHEMES, SETUPS, startSetups, treeCpu, treeCpuSeconds, type Scheme, type SetupName } from './proxy-setups.js';
 
 const USAGE = `usage: npm run bench:proxy -- [--duration 15s] [--clients 10] [--users 20] [--messages 30] [--rounds 2]
        [--scheme SSHA512|SHA512-CRYPT|PLAIN] [--variants login,loggedin] [--fsync on|off]
@@ -54,6 +54,8 @@ export interface SetupRun {
   commands: Record<string, CommandSummary>;
   /** CPU seconds per 1,000 commands (LOGIN included) of the proxy's process tree (null for direct) and the backend's. */
   proxyCpuMsPer1k: number | null;
+  /** Share of the proxy's CPU time spent in the kernel (system time), %. */
+  proxySysPct: number | null;
   backendCpuMsPer1k: number;
   lost: number; duplicated: number; corrupted: number; protocolErrors: number; unexpected: number; uncertain: number;
   checkedMessages: number; messagesPutIn: number; connectErrors: number; passed: boolean;
@@ -158,6 +160,7 @@ function report(out: BenchOutput): string {
     }
     rows.push(['all but LOGIN p50 / p99 ms', ...SETUPS.map((n) => { const c = v.pooled[n].allButLogin; return c ? `${fmt(c.p50Ms)} / ${fmt(c.p99Ms)}` : '-'; })]);
     for (let round = 0; round < out.rounds; round++) rows.push([`proxy CPU ms/1k cmds r${round + 1}`, ...SETUPS.map((n) => fmt(v.runs[n][round]?.proxyCpuMsPer1k))]);
+    rows.push(['proxy CPU in kernel %', ...SETUPS.map((n) => v.runs[n].map((r) => (r.proxySysPct === null ? '-' : String(r.proxySysPct))).join(', '))]);
     for (let round = 0; round < out.rounds; round++) rows.push([`backend CPU ms/1k cmds r${round + 1}`, ...SETUPS.map((n) => fmt(v.runs[n][round]?.backendCpuMsPer1k))]);
     rows.push(['lost/dup/corrupt/proto/unexp', ...SETUPS.map((n) => {
       const rs = v.runs[n];
@@ -233,7 +236,7 @@ async function main(): Promise<number> {
   try {
     for (const variant of variants) {
       const runs = Object.fromEntries(SETUPS.map((n) => [n, [] as RunResult[]])) as Record<SetupName, RunResult[]>;
-      const cpus = Object.fromEntries(SETUPS.map((n) => [n, [] as { proxy: number | null; backend: number }[]])) as Record<SetupName, { proxy: number | null; backend: number }[]>;
+      const cpus = Object.fromEntries(SETUPS.map((n) => [n, [] as { proxy: number | null; proxySys: number | null; backend: number }[]])) as Record<SetupName, { proxy: number | null; proxySys: number | null; backend: number }[]>;
       for (let round = 0; round < rounds; round++) {
         for (const name of SETUPS) {
           const opts: ProfileOptions = {
@@ -244,22 +247,24 @@ async function main(): Promise<number> {
           process.stderr.write(`bench:proxy: ${variant} round ${round + 1}: ${name} (port ${ports[name]}) for ${durationMs / 1000} s...\n`);
           // CPU window = the load phase: read when the run's clock stops (runProfile stops at durationMs
           // after it starts; imap-mixed has no preparation), so the read-back afterwards is not counted.
-          const p0 = proxyPid[name] === null ? null : treeCpuSeconds(proxyPid[name]!);
+          const p0 = proxyPid[name] === null ? null : treeCpu(proxyPid[name]!);
           const b0 = treeCpuSeconds(backendPid[name]);
-          let p1: number | null = null, b1 = 0;
-          const sample = () => { p1 = proxyPid[name] === null ? null : treeCpuSeconds(proxyPid[name]!); b1 = treeCpuSeconds(backendPid[name]); };
+          let p1: { user: number; sys: number } | null = null, b1 = 0;
+          const sample = () => { p1 = proxyPid[name] === null ? null : treeCpu(proxyPid[name]!); b1 = treeCpuSeconds(backendPid[name]); };
           const timer = setTimeout(sample, durationMs);
           const r = await runProfile({ profile: PROFILE_TABLE['imap-mixed']!, target, creds, opts, seed: 42 + round, runId: `bp-${variant}-${name}-${round}`, worker: 0, workers: 1, quiet: true, shownOptions: { setup: name, variant } });
           clearTimeout(timer);
           if (b1 === 0) sample();
           runs[name].push(r);
-          cpus[name].push({ proxy: p0 === null || p1 === null ? null : (p1 as number) - p0, backend: b1 - b0 });
+          const pd = p0 === null || p1 === null ? null : { user: (p1 as { user: number }).user - p0.user, sys: (p1 as { sys: number }).sys - p0.sys };
+          cpus[name].push({ proxy: pd === null ? null : pd.user + pd.sys, proxySys: pd?.sys ?? null, backend: b1 - b0 });
           if (!r.passed || r.totals.connectErrors > 0) out.passed = false;
         }
       }
       const setupRuns = Object.fromEntries(SETUPS.map((n) => [n, runs[n].map((r, i): SetupRun => ({
         round: i + 1, opsPerSec: r.totals.opsPerSec, ops: r.totals.ops, commands: r.commands,
         proxyCpuMsPer1k: cpus[n][i]!.proxy === null || r.totals.ops === 0 ? null : r3((cpus[n][i]!.proxy! * 1e6) / r.totals.ops),
+        proxySysPct: cpus[n][i]!.proxy ? Math.round((cpus[n][i]!.proxySys! / cpus[n][i]!.proxy!) * 100) : null,
         backendCpuMsPer1k: r.totals.ops === 0 ? 0 : r3((cpus[n][i]!.backend * 1e6) / r.totals.ops),
         lost: r.lost, duplicated: r.duplicated, corrupted: r.corrupted, protocolErrors: r.protocolErrors, unexpected: r.unexpected, uncertain: r.uncertain,
         checkedMessages: r.checkedMessages, messagesPutIn: Number(r.extra.messagesPutIn ?? 0), connectErrors: r.totals.connectErrors, passed: r.passed,

@@ -38,23 +38,26 @@ export type SetupName = typeof SETUPS[number];
 export const MASTER = { user: 'proxy', password: 'master-secret' };
 export const BACKEND_NAME = 'backend.test';
 
-/** CPU seconds (user + system) of a process and all its descendants, the exited ones included. */
-export function treeCpuSeconds(root: number): number {
-  // utime+stime of every live process, plus cutime+cstime: what its reaped children (and theirs) used.
+/** CPU seconds (user, system) of a process and all its descendants, the exited ones included. */
+export function treeCpu(root: number): { user: number; sys: number } {
+  // utime/stime of every live process, plus cutime/cstime: what its reaped children (and theirs) used.
   // Short-lived processes (Dovecot's per-connection imap-login/imap, our login workers) are thereby
   // counted once they are reaped; a process exited but not yet reaped still shows its own stat.
   const hz = 100; // USER_HZ: 100 on every Linux architecture Node supports
-  let ticks = 0;
+  let user = 0, sys = 0;
   for (const pid of descendants(root, true)) {
     try {
       const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
       // fields after ")": state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      user += Number(f[11]) + Number(f[13]);
+      sys += Number(f[12]) + Number(f[14]);
     } catch { /* exited meanwhile */ }
   }
-  return ticks / hz;
+  return { user: user / hz, sys: sys / hz };
 }
+
+export function treeCpuSeconds(root: number): number { const c = treeCpu(root); return c.user + c.sys; }
 
 export interface NodeProc {
   child: ChildProcess;

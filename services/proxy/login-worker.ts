@@ -7,7 +7,7 @@
  * see its sessions), and no mail storage: a proxy node has none.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../libs/config/src/load.js';
+import { loadLoginProcessConfig } from './proxy-config.js';
 import { loadTls, secureContext } from '../../libs/tls/src/index.js';
 import { createLogger, createMetrics } from '../../libs/telemetry/src/index.js';
 import { ImapProxy, Pop3Proxy, SieveProxy, type ProxyDeps } from '../../libs/login-proxy/src/index.js';
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { config: { type: 'string' }, service: { type: 'string' } } });
   const service = values.service as LoginService;
   if (!['imap', 'pop3', 'managesieve'].includes(service)) throw new Error(`unknown login service ${values.service}`);
-  const loaded = loadConfig(values.config ?? null, process.env);
+  // The text the parent validated (its start or last accepted reload), not the file as it is now.
+  const loaded = loadLoginProcessConfig(values.config ?? null);
   const c = loaded.config;
   if (!c || loaded.errors.length > 0) throw new Error(`configuration: ${loaded.errors.join('; ')}`);
   const name = `${service}-login`;

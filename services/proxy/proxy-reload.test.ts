@@ -128,11 +128,14 @@ test('SIGHUP after re-pointing a home server: new logins, deliveries and quota-s
 
   // site-a.test now means the site-b backend (IMAP, LMTP, quota-status); imapTlsPort is a listener key;
   // log.level goes to warn (so the reload's own info line is not logged).
-  const relayedBefore = proxy.out().split('lmtp-proxy: relayed').length - 1;
+  const count = (msg: string) => proxy.out().split(msg).length - 1;
+  const relayedBefore = count('lmtp-proxy: relayed');
+  const proxyingBefore = count('"msg":"proxying"');
   assert.equal(relayedBefore, 1);
+  assert.equal(proxyingBefore, 1);
   proxyConfig(b, { imapTlsPort: 'null', logLevel: 'warn' });
   proxy.child.kill('SIGHUP');
-  await proxy.waitFor(/reload: changed keys need a restart \(the running values are kept\): proxy\.imapTlsPort"/);
+  await proxy.waitFor(/reload: changed keys need a restart \(listeners and the main process keep the running values; new login processes read them\): proxy\.imapTlsPort"/);
 
   // A new login goes to the site-b backend: alice's INBOX there is empty, and what she appends lands there.
   const s2 = await login();
@@ -143,7 +146,8 @@ test('SIGHUP after re-pointing a home server: new logins, deliveries and quota-s
   assert.equal(files('site-b.test'), 2);
   assert.equal(await policy(proxy.port('quota-status'), USERS.alice.user), 'OK site-b.test');
   // log.level warn: the delivery's info line ("lmtp-proxy: relayed") is no longer logged, nor the new login's "proxying".
-  assert.equal(proxy.out().split('lmtp-proxy: relayed').length - 1, relayedBefore);
+  assert.equal(count('lmtp-proxy: relayed'), relayedBefore);
+  assert.equal(count('"msg":"proxying"'), proxyingBefore);
   assert.doesNotMatch(proxy.out(), /reload: new login processes use/);
 
   // The session opened before the reload is still up, still relayed to site-a.
@@ -163,11 +167,21 @@ test('SIGHUP after re-pointing a home server: new logins, deliveries and quota-s
   t.destroy();
 });
 
-test('a reload with a configuration error is refused: the running configuration stays', async () => {
+test('a reload with a configuration error is refused: the running configuration stays, also for login processes started after it', async () => {
   writeFileSync(proxyCfg, readFileSync(proxyCfg, 'utf8').replace(/ {2}masterUser: .*\n/, ''));
   proxy.child.kill('SIGHUP');
   await proxy.waitFor(/reload: configuration has errors; keeping the running one/);
   const s = await login();
   assert.ok((await imap(s, 'SELECT INBOX')).includes('* 2 EXISTS'), 'still routed by the last good configuration (site-b)');
   s.close();
+  // Kill the login processes: their replacements load the text the parent accepted last, not the broken file.
+  const children = () => readFileSync(`/proc/${proxy.child.pid}/task/${proxy.child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const old = children();
+  assert.ok(old.length > 0);
+  for (const pid of old) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && !children().some((p) => !old.includes(p)); i++) await new Promise((r) => setTimeout(r, 50));
+  const again = await login();
+  assert.ok((await imap(again, 'SELECT INBOX')).includes('* 2 EXISTS'));
+  again.close();
+  assert.doesNotMatch(proxy.err(), /login process: cannot start/);
 });

@@ -21,6 +21,11 @@ export interface LoadOptions {
   cwd?: string;
   /** Process facts that pick defaults (root → standard ports). Default: the current process. */
   environment?: Environment;
+  /**
+   * The file's content as read earlier, used instead of reading `path` again (which then only sets the base
+   * for relative paths): a proxy's login processes get the text their parent validated at its last reload.
+   */
+  text?: string;
 }
 
 type RawSection = Record<string, unknown>;
@@ -259,11 +264,13 @@ export function loadConfig(path: string | null, env: NodeJS.ProcessEnv = process
   if (path !== null) {
     const abs = resolve(cwd, path);
     base = dirname(abs);
-    let text: string | undefined;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      errors.push(`${abs}: cannot read configuration file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    let text: string | undefined = opts.text;
+    if (text === undefined) {
+      try {
+        text = readFileSync(abs, 'utf8');
+      } catch (e) {
+        errors.push(`${abs}: cannot read configuration file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
     }
     if (text !== undefined) raw = parseConfigText(text, errors);
     if (errors.length > 0) return { config: null, errors, warnings };

@@ -35,11 +35,21 @@ export function resolveSet(view: MailboxView, set: SeqSet, uid: boolean): Target
     if (a > b) [a, b] = [b, a];
     ranges.push([a, b]);
   }
-  for (let i = 0; i < n; i++) {
-    const e = view.entries[i]!;
-    for (const [a, b] of ranges) {
-      if (e.uid >= a && e.uid <= b) { out.push({ seq: i + 1, entry: e }); break; }
-    }
+  // Entries ascend by UID: each range is a slice found by binary search (a UID FETCH 1:* of
+  // 100,000 messages tests no range per message); overlapping ranges are merged first so every
+  // message is picked once, in sequence order.
+  ranges.sort((x, y) => x[0] - y[0]);
+  const entries = view.entries;
+  let done = 0; // entries below this index are already decided
+  for (let r = 0; r < ranges.length; r++) {
+    const a = ranges[r]![0];
+    let b = ranges[r]![1];
+    while (r + 1 < ranges.length && ranges[r + 1]![0] <= b + 1) b = Math.max(b, ranges[++r]![1]);
+    let lo = done, hi = n;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (entries[mid]!.uid < a) lo = mid + 1; else hi = mid; }
+    let i = lo;
+    for (; i < n && entries[i]!.uid <= b; i++) out.push({ seq: i + 1, entry: entries[i]! });
+    done = i;
   }
   return out;
 }

@@ -69,6 +69,9 @@ export class Session {
   private closed = false;
   /** Output text not yet handed to the socket (see write()). */
   private outText = '';
+  /** Output queued before outText (text and small Buffers, in order; see writeBuffer()). */
+  private outParts: Array<string | Buffer> = [];
+  private outPartsSize = 0;
   private flushQueued = false;
   private donePromise: Promise<void>;
   private resolveDone!: () => void;
@@ -184,17 +187,28 @@ export class Session {
     if (this.closed || this.socket.destroyed) return;
     if (typeof data === 'string') {
       this.outText += data;
-      if (this.outText.length >= LIMITS.imapOutputBatchChars) this.flush();
+      if (this.outText.length + this.outPartsSize >= LIMITS.imapOutputBatchChars) this.flush();
       else if (!this.flushQueued) { this.flushQueued = true; setImmediate(this.flushSoon); }
       return;
     }
     this.writeBuffer(data);
   }
 
-  /** Writes a Buffer after any batched text, both in one writev; false when above the high-water mark. */
+  /**
+   * Writes a Buffer after any batched output; false when above the high-water mark. A small one
+   * (a header block, a small message) joins the batch: a FETCH of ten small messages is one
+   * writev, not ten.
+   */
   writeBuffer(b: Buffer): boolean {
     if (this.closed || this.socket.destroyed) return true;
-    if (!this.outText) return this.socket.write(b);
+    if (b.length + this.outPartsSize + this.outText.length < LIMITS.imapOutputBatchChars) {
+      if (this.outText) { this.outParts.push(this.outText); this.outPartsSize += this.outText.length; this.outText = ''; }
+      this.outParts.push(b);
+      this.outPartsSize += b.length;
+      if (!this.flushQueued) { this.flushQueued = true; setImmediate(this.flushSoon); }
+      return true;
+    }
+    if (!this.outText && !this.outParts.length) return this.socket.write(b);
     this.socket.cork();
     this.flush();
     const ok = this.socket.write(b);
@@ -206,6 +220,18 @@ export class Session {
 
   /** Hands batched text to the socket; returns false when the socket is above its high-water mark. */
   flush(): boolean {
+    if (this.outParts.length) {
+      const parts = this.outParts;
+      this.outParts = [];
+      this.outPartsSize = 0;
+      if (this.closed || this.socket.destroyed) { this.outText = ''; return true; }
+      this.socket.cork();
+      let ok = true;
+      for (const p of parts) ok = this.socket.write(p);
+      if (this.outText) { ok = this.socket.write(this.outText); this.outText = ''; }
+      this.socket.uncork();
+      return ok;
+    }
     if (!this.outText) return true;
     const t = this.outText;
     this.outText = '';

@@ -114,15 +114,17 @@ export class MailboxView {
     }
     this.lastMessages = snap.messages;
     this.lastRecent = snap.recent;
-    const current = new Map<number, MessageRecord>();
-    for (const r of snap.messages) current.set(r.uid, r);
-
-    // Flag changes and newly expunged messages.
+    // Flag changes and newly expunged messages: both lists ascend by UID (MailboxSnapshot), so one
+    // merge walk, no uid → record map per change (a STORE in a 100,000-message folder).
+    const msgs = snap.messages;
+    let j = 0;
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i]!;
       if (e.expunged) continue;
-      const r = current.get(e.uid);
+      while (j < msgs.length && msgs[j]!.uid < e.uid) j++;
+      const r = j < msgs.length && msgs[j]!.uid === e.uid ? msgs[j]! : undefined;
       if (!r) { e.expunged = true; this.pendingExpunged++; continue; }
+      if (r === e.rec) continue; // the store shares unchanged records between snapshots
       if (r.modseq !== e.rec.modseq || !sameFlags(r.flags, e.rec.flags)) {
         const changed = !sameFlags(r.flags, e.rec.flags);
         e.rec = r;
@@ -137,11 +139,11 @@ export class MailboxView {
     const max = this.maxUid();
     let added = 0;
     let newRecent = 0;
-    for (const r of snap.messages) {
-      if (r.uid > max) {
-        this.push(r);
-        added++;
-      }
+    let from = msgs.length;
+    while (from > 0 && msgs[from - 1]!.uid > max) from--;
+    for (let k = from; k < msgs.length; k++) {
+      this.push(msgs[k]!);
+      added++;
     }
     for (const u of snap.recent) {
       if (!this.recent.has(u)) { this.recent.add(u); newRecent++; }

@@ -38,7 +38,7 @@ export async function startLmtpProxy(c: MailConfig, directory: Directory, logger
   // node.dataDir needs a restart (services/proxy/main.ts restartOnlyKeys): one spool dir per run.
   const spoolDir = join(c.node.dataDir, 'lmtp-proxy-spool');
   const proxyConfig = (cfg: MailConfig) => ({
-    hostname: cfg.node.hostname, maxMessageSize: cfg.lmtp.maxMessageSize, maxRecipients: cfg.lmtp.maxRecipients,
+    hostname: c.node.hostname, maxMessageSize: cfg.lmtp.maxMessageSize, maxRecipients: cfg.lmtp.maxRecipients,
     idleTimeoutMs: LIMITS.lmtpIdleTimeoutMs, spoolDir,
     connectTimeoutMs: cfg.proxy.connectTimeout, replyTimeoutMs: LIMITS.lmtpProxyReplyTimeoutMs,
   });

@@ -41,6 +41,8 @@ export type OpenResult<T> =
   | { ok: true; socket: net.Socket; value: T }
   | { ok: false; why: 'breaker-open' | 'failed' | 'refused'; error?: Error };
 
+const ignoreError = (): void => undefined;
+
 /** A failure to bind the local address (not the backend's fault): try the next source address. */
 const LOCAL_BIND_ERRORS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
 
@@ -126,8 +128,9 @@ export class BackendPool {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        // Until the relay takes over, a late error must not become an uncaught exception.
-        sock.on('error', () => undefined);
+        // Until the relay takes over, a late error must not become an uncaught exception. A module-level
+        // function: a closure made here would keep this attempt's scope alive as long as the session.
+        sock.on('error', ignoreError);
         sock.removeListener('error', onError);
         sock.removeListener('close', onClose);
         if (!r.ok) { ac.abort(); sock.destroy(); }

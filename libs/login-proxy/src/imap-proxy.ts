@@ -17,8 +17,7 @@ import { ClientInput } from './client-input.js';
 import { LineReader } from './line-reader.js';
 import { clientInfo, ProxyListeners, startTls } from './listener.js';
 import { proxyLogin, type Credentials, type HandshakeContext } from './login.js';
-import { proxyMetrics } from './metrics.js';
-import { relay } from './relay.js';
+import { KickSlot, startRelayedSession } from './relay-session.js';
 import type { ProxyDeps } from './types.js';
 
 export interface ImapProxyConfig {
@@ -172,11 +171,9 @@ class ImapProxySession {
 
   private async login(tag: string, creds: Credentials): Promise<boolean> {
     const client = clientInfo(this.sock, this.secure);
-    let kick: ((farewell?: string) => void) | null = null;
-    let kickedEarly = false;
-    const out = await proxyLogin(this.deps, 'imap', client, creds,
-      () => { if (kick) kick('* BYE Disconnected by administrator.\r\n'); else kickedEarly = true; },
-      (sock, signal, ctx) => imapBackendLogin(sock, signal, ctx, this.deps.master));
+    const kick = new KickSlot();
+    const master = this.deps.master;
+    const out = await proxyLogin(this.deps, 'imap', client, creds, kick.fire, (sock, signal, ctx) => imapBackendLogin(sock, signal, ctx, master));
     if (!out.ok) {
       const reply = out.why === 'credentials' ? 'NO [AUTHENTICATIONFAILED] Authentication failed.'
         : out.why === 'limit' ? 'NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections).'
@@ -186,19 +183,15 @@ class ImapProxySession {
       return true;
     }
     // From here on the bytes belong to the backend: stop parsing, hand over what the client pipelined.
+    // This session object (parser, input) is left behind: the relay keeps only the sockets and plain values.
     this.relaying = true;
     this.input.detach();
     const pipelined = (this.input.receiver as ImapReceiver).takeUnread();
-    const m = proxyMetrics(this.deps.metrics);
     this.write(`${tag} OK [CAPABILITY ${out.value.capabilities.join(' ')}] Logged in\r\n`);
-    const r = relay(this.sock, out.socket, pipelined, out.value.rest);
-    kick = (farewell) => r.close(farewell);
-    m.sessions.inc({ protocol: 'imap' });
-    if (kickedEarly) r.close('* BYE Disconnected by administrator.\r\n');
-    const why = await r.closed;
-    m.sessions.dec({ protocol: 'imap' });
-    this.deps.logger.info({ user: out.user.user, backend: out.backend.name, closedBy: why, session: out.registration.info.id }, 'proxy session closed');
-    await out.registration.unregister().catch(() => undefined);
+    startRelayedSession({
+      deps: this.deps, protocol: 'imap', client: this.sock, backend: out.socket, pendingToBackend: pipelined, pendingToClient: out.value.rest,
+      kick, kickFarewell: '* BYE Disconnected by administrator.\r\n', user: out.user.user, backendName: out.backend.name, registration: out.registration,
+    });
     return false;
   }
 }

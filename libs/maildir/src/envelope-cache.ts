@@ -27,7 +27,7 @@ import { close, closeSync, fstat, fstatSync, open, openSync, read, stat, statSyn
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { ENVELOPE_TEXT_VERSION } from '../../mime/src/envelope-imap.js';
-import { readAtSync, writeAllSync } from './fastio.js';
+import { readAtSync, syncIo, writeAllSync } from './fastio.js';
 
 const MAGIC = (0x454e5600 | (ENVELOPE_TEXT_VERSION & 0xff)) >>> 0; // "ENV" + version
 const HEAD = 20;
@@ -61,7 +61,8 @@ export class EnvelopeCache {
   /** This process appended since the last scan: the next miss scans at once. */
   private appended = false;
   private rfd = -1;
-  private rino = 0;
+  /** Inode of the file `offsets` and `scannedTo` describe (0: none yet). */
+  private ino = 0;
   private afd = -1;
   private win: Buffer | null = null;
   private winAt = 0;
@@ -244,37 +245,43 @@ export class EnvelopeCache {
     this.winAt = off;
   }
 
-  /** The read descriptor; reopened (index reset) when the file was replaced by another inode. */
+  /**
+   * The read descriptor, on the file now at `path`. Another inode than the one the index was built
+   * from (the file was removed and made again) resets the index.
+   */
   private openReaderSync(): boolean {
     let ino: number;
     try { ino = statSync(this.path).ino; } catch { this.closeReader(); return false; }
-    if (this.rfd >= 0 && ino === this.rino) return true;
-    this.replaced();
-    try { this.rfd = openSync(this.path, 'r'); } catch { return false; }
-    this.rino = ino;
+    if (this.rfd >= 0 && ino === this.ino) return true;
+    this.closeReader();
+    let fd: number;
+    try { fd = openSync(this.path, 'r'); ino = fstatSync(fd).ino; } catch { return false; }
+    this.adopt(fd, ino);
     return true;
   }
 
   private async openReaderAsync(): Promise<boolean> {
     let ino: number;
     try { ino = (await statP(this.path)).ino; } catch { this.closeReader(); return false; }
-    if (this.rfd >= 0 && ino === this.rino) return true;
-    this.replaced();
+    if (this.rfd >= 0 && ino === this.ino) return true;
     let fd: number;
-    try { fd = await openP(this.path, 'r'); } catch { return false; }
+    try { fd = await openP(this.path, 'r'); ino = (await fstatP(fd)).ino; } catch { return false; }
     // Another call may have opened it meanwhile: keep one descriptor.
-    if (this.rfd >= 0) { void closeP(fd).catch(() => undefined); return this.rino === ino; }
-    this.rfd = fd;
-    this.rino = ino;
+    if (this.rfd >= 0 && ino === this.ino) { void closeP(fd).catch(() => undefined); return true; }
+    this.closeReader();
+    this.adopt(fd, ino);
     return true;
   }
 
-  /** The file is another one (or new): nothing indexed or windowed holds for it. */
-  private replaced(): void {
-    this.closeReader();
-    this.closeAppend();
-    this.offsets.clear();
-    this.scannedTo = 0;
+  private adopt(fd: number, ino: number): void {
+    if (this.ino !== 0 && ino !== this.ino) {
+      // Another file than the one indexed: nothing indexed holds, and appends must go to the new one.
+      this.offsets.clear();
+      this.scannedTo = 0;
+      this.closeAppend();
+    }
+    this.rfd = fd;
+    this.ino = ino;
   }
 
   /** Queues a record; it is written by flush() (callers flush at the end of a batch) or on the next turn. */
@@ -292,7 +299,7 @@ export class EnvelopeCache {
     this.pendingBytes += rec.length;
     if (!this.flushQueued) {
       this.flushQueued = true;
-      setImmediate(() => { this.flushQueued = false; void this.flushAsync(); });
+      setImmediate(() => { this.flushQueued = false; if (syncIo()) this.flush(); else void this.flushAsync(); });
     }
   }
 
@@ -312,15 +319,33 @@ export class EnvelopeCache {
     return out;
   }
 
-  /** Writes queued records (sync I/O), one write() per batch. Errors only lose cache records. */
+  /**
+   * Writes queued records (sync I/O), one write() per batch. Errors only lose cache records.
+   * When nobody else appended meanwhile (the file is exactly what was scanned plus our records)
+   * the records are indexed here; else the next refresh() scans for them.
+   */
   flush(): void {
     if (this.pending.length === 0 || this.writing) return;
+    const recs = this.pending;
     try {
       if (this.afd < 0) this.afd = openSync(this.path, 'a', 0o600);
-      for (const b of this.takeBatches()) writeAllSync(this.afd, b);
-      this.appended = true;
+      let total = 0;
+      for (const b of this.takeBatches()) { writeAllSync(this.afd, b); total += b.length; }
+      const st = fstatSync(this.afd);
+      if (this.ino !== 0 && st.ino !== this.ino) {
+        this.closeAppend(); // the file was replaced under us: later appends go to the new one
+        this.appended = true;
+      } else if (st.size - total === this.scannedTo) {
+        if (this.ino === 0) this.ino = st.ino;
+        let pos = this.scannedTo;
+        for (const r of recs) { this.offsets.set(r.readUInt32BE(16), pos); pos += r.length; }
+        this.scannedTo = pos;
+      } else {
+        this.appended = true;
+      }
     } catch {
       this.closeAppend();
+      this.appended = true;
     }
   }
 
@@ -347,7 +372,6 @@ export class EnvelopeCache {
   private closeReader(): void {
     if (this.rfd >= 0) { try { closeSync(this.rfd); } catch { /* already gone */ } }
     this.rfd = -1;
-    this.rino = 0;
     this.win = null;
     this.winBuf = null;
   }
@@ -365,6 +389,9 @@ export class EnvelopeCache {
     this.closeReader();
     this.closeAppend();
     try { unlinkSync(this.path); } catch { /* none */ }
+    this.ino = 0;
+    this.offsets.clear();
+    this.scannedTo = 0;
   }
 
   /** Drops the read window (memory); descriptors stay. */

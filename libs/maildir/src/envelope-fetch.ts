@@ -8,8 +8,9 @@
  * the event loop gets a turn whenever a slice of sync work is used up. In slow-storage mode the
  * same is done with the promise API.
  */
-import { closeSync, openSync } from 'node:fs';
+import { close, closeSync, open, openSync, read } from 'node:fs';
 import { MailError } from '../../core/src/errors.js';
+import { LIMITS } from '../../core/src/limits.js';
 import { HeaderEnvelopeParser, headerEnvelope } from '../../mime/src/envelope-header.js';
 import { formatEnvelope } from '../../mime/src/envelope-imap.js';
 import type { Envelope } from '../../mime/src/types.js';
@@ -52,21 +53,42 @@ function envelopeOfFileSync(path: string): Envelope | undefined {
   }
 }
 
-/** Slow-storage path: the header through the promise API, re-finding a renamed file. */
+const openCb = (path: string): Promise<number> => new Promise((res, rej) => open(path, 'r', (e, fd) => (e ? rej(e) : res(fd))));
+const readCb = (fd: number, buf: Buffer, pos: number): Promise<number> =>
+  new Promise((res, rej) => read(fd, buf, 0, buf.length, pos, (e, n) => (e ? rej(e) : res(n))));
+
+/**
+ * Slow-storage path: the header through the thread pool (plain descriptors: cheaper than FileHandle
+ * objects), re-finding a file renamed meanwhile.
+ */
 async function envelopeOfFileAsync(state: FolderState, uid: number): Promise<Envelope> {
-  const { fh } = await state.openFile(uid);
+  const rec = state.byUid.get(uid);
+  if (!rec) throw new MailError('EXPUNGED', 'Message was expunged');
+  let fd: number;
+  try {
+    fd = await openCb(state.pathOf(rec));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // Renamed by a flag change meanwhile: openFile re-finds it (or says EXPUNGED).
+    const { fh } = await state.openFile(uid);
+    return envelopeOfFd(fh.fd, () => fh.close());
+  }
+  return envelopeOfFd(fd, () => new Promise<void>((res) => close(fd, () => res())));
+}
+
+async function envelopeOfFd(fd: number, done: () => Promise<void>): Promise<Envelope> {
   try {
     const p = new HeaderEnvelopeParser();
     const buf = Buffer.allocUnsafe(FIRST_READ);
     let at = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, at);
-      if (bytesRead === 0 || p.write(buf.subarray(0, bytesRead))) break;
-      at += bytesRead;
+      const n = await readCb(fd, buf, at);
+      if (n === 0 || p.write(buf.subarray(0, n))) break;
+      at += n;
     }
     return p.end();
   } finally {
-    await fh.close();
+    await done();
   }
 }
 
@@ -75,13 +97,13 @@ async function envelopeOfFileAsync(state: FolderState, uid: number): Promise<Env
  * no longer) in the folder.
  */
 export async function envelopeTexts(state: FolderState, uids: readonly number[]): Promise<Array<string | null>> {
-  const out: Array<string | null> = new Array(uids.length);
+  const out: Array<string | null> = new Array(uids.length).fill(null);
   const cache = state.cache.envelopes;
+  const misses: number[] = [];
   let refreshed = false;
   for (let i = 0; i < uids.length; i++) {
     const uid = uids[i]!;
-    const rec = state.byUid.get(uid);
-    if (!rec) { out[i] = null; continue; }
+    if (!state.byUid.has(uid)) continue;
     const sync = syncIo();
     let text = sync ? cache.get(uid) : await cache.getAsync(uid);
     if (text === null && !refreshed) {
@@ -90,22 +112,36 @@ export async function envelopeTexts(state: FolderState, uids: readonly number[])
       if (sync) cache.refresh(); else await cache.refreshAsync();
       text = sync ? cache.get(uid) : await cache.getAsync(uid);
     }
-    if (text === null) {
-      let env = sync ? envelopeOfFileSync(state.pathOf(rec)) : undefined;
-      if (env === undefined) {
-        try {
-          env = await envelopeOfFileAsync(state, uid);
-        } catch (e) {
-          if (e instanceof MailError && e.code === 'EXPUNGED') { out[i] = null; continue; }
-          throw e;
-        }
-      }
-      text = formatEnvelope(env);
-      cache.put(uid, text);
-    }
-    out[i] = text;
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldIfBusy();
+    if (text === null) misses.push(i);
+    else out[i] = text;
   }
+  const slow: number[] = [];
+  for (let k = 0; k < misses.length; k++) {
+    const i = misses[k]!;
+    const rec = state.byUid.get(uids[i]!);
+    if (!rec) continue;
+    // The path as FolderState.pathOf makes it, without path.join's normalising (dir is absolute).
+    const env = syncIo() ? envelopeOfFileSync(`${state.dir}/${rec.inNew ? 'new' : 'cur'}/${rec.name}`) : undefined;
+    if (env === undefined) { slow.push(i); continue; }
+    out[i] = formatEnvelope(env);
+    cache.put(uids[i]!, out[i]!);
+    if (k % YIELD_EVERY === YIELD_EVERY - 1) await yieldIfBusy();
+  }
+  // Slow-storage mode, or a file renamed meanwhile (openFile re-finds it): the promise API, a few
+  // at a time so the thread pool overlaps them.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < slow.length) {
+      const i = slow[next++]!;
+      try {
+        out[i] = formatEnvelope(await envelopeOfFileAsync(state, uids[i]!));
+        cache.put(uids[i]!, out[i]!);
+      } catch (e) {
+        if (!(e instanceof MailError && e.code === 'EXPUNGED')) throw e;
+      }
+    }
+  };
+  if (slow.length) await Promise.all(Array.from({ length: Math.min(LIMITS.imapFetchLookahead, slow.length) }, worker));
   if (syncIo()) cache.flush(); else await cache.flushAsync();
   return out;
 }

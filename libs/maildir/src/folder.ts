@@ -27,7 +27,7 @@ import { Mutex } from './mutex.js';
 import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
 import { TextChunks } from './text-chunks.js';
-import { readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
+import { listDirSync, readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
 import { syncCall } from './fastio.js';
 
 export const UIDLIST = 'dovecot-uidlist';
@@ -39,6 +39,9 @@ const DIRTY_WINDOW_MS = 2000;
 /** Dovecot deletes tmp/ files older than 36 hours. */
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 const INDEX_FLUSH_DELAY_MS = 1000;
+/** State of new/ and cur/ before an own change (see adoptOwnChange); epoch >= 0: under that unbroken watch. */
+interface OwnBefore { n: string; c: string; epoch: number }
+const BOTH_DIRS = { n: true, c: true } as const;
 /** An announced own change whose inotify event has not come within this made none (see expectOwn). */
 const OWN_EVENT_TTL_MS = 10_000;
 /** Files up to this size are read with one read() when parsed (bigger ones are streamed). */
@@ -89,6 +92,11 @@ function filesOf(lists: { n: string[]; c: string[] }): Map<string, FileEntry> {
     }
   }
   return files;
+}
+
+/** Whether file `name` has base `base`. */
+function sameBase(name: string, base: string): boolean {
+  return name.startsWith(base) && (name.length === base.length || name.charCodeAt(base.length) === 0x3a);
 }
 
 /**
@@ -230,7 +238,9 @@ export class FolderState {
   /** Set when a scan saw something half-done (renamed mid-scan): the next sync rescans. */
   private forceNext = false;
   /** namesDigest and uidlist stamp after the last reconcile that took in every file ('' = none). */
-  private scanDigest = '';
+  private scanDigest: string | { n: string[]; c: string[] } = '';
+  /** Set by reconcileFresh (see syncLocked). */
+  private builtFresh = false;
   private scanUlStamp = '';
   /** Cleared by reconcile when it re-read the directories or left a file for the next sync. */
   private scanComplete = true;
@@ -373,20 +383,35 @@ export class FolderState {
     // The same names (same order) and the same uidlist as after the last complete reconcile: nothing
     // to do. Makes the rescans of the 2-second dirty window (and of a folder others keep touching
     // without net change) cost a readdir and a hash, not 100,000 map lookups.
-    const digest = namesDigest(lists);
-    if (!force && !kwChanged && digest === this.scanDigest && uStamp === this.scanUlStamp && uStamp === this.ulStamp) return false;
+    if (!force && !kwChanged && this.scanDigest !== '' && uStamp === this.scanUlStamp && uStamp === this.ulStamp &&
+        namesDigest(lists) === this.digestOfScan()) return false;
     this.scanDigest = '';
     this.scanComplete = true;
+    this.builtFresh = false;
     const changed = await this.reconcile(lists, kwChanged);
-    if (this.scanComplete && !this.forceNext) { this.scanDigest = digest; this.scanUlStamp = this.ulStamp; }
+    if (this.scanComplete && !this.forceNext) {
+      // After a fresh build the records hold these very name strings: keeping the two lists costs
+      // two arrays, and their hash is computed only when a later rescan compares (not on a first SELECT).
+      this.scanDigest = this.builtFresh ? lists : namesDigest(lists);
+      this.scanUlStamp = this.ulStamp;
+    }
     return changed;
+  }
+
+  private digestOfScan(): string {
+    if (typeof this.scanDigest !== 'string') this.scanDigest = namesDigest(this.scanDigest);
+    return this.scanDigest;
   }
 
   /** readdir of new/ then cur/ (a message moved new/ → cur/ in between is then seen at least once). */
   private async readNames(): Promise<{ n: string[]; c: string[] }> {
     const out = { n: [] as string[], c: [] as string[] };
+    // Fast storage: listed synchronously, unsorted (fastio.ts listDirSync); the order only has to
+    // stay the same between scans of an unchanged directory (namesDigest).
+    const useSync = syncIo();
     for (const sub of ['new', 'cur'] as const) {
-      try { out[sub === 'new' ? 'n' : 'c'] = await readdir(join(this.dir, sub)); } catch (e) { if (!isENOENT(e)) throw e; }
+      const p = join(this.dir, sub);
+      try { out[sub === 'new' ? 'n' : 'c'] = useSync ? listDirSync(p) : await readdir(p); } catch (e) { if (!isENOENT(e)) throw e; }
     }
     return out;
   }
@@ -676,13 +701,13 @@ export class FolderState {
       u = await this.uidlistUnderLock();
       if (u.entries.length || this.recs.length) { await lock.release(); return null; }
       if (this.uidValidity && u.uidValidity !== this.uidValidity) this.resetForUidValidity(u.uidValidity);
-      const names: string[] = [];
-      const bases: string[] = [];
-      for (const name of lists.n) if (name.charCodeAt(0) !== 0x2e) { names.push(name); bases.push(baseOf(name)); }
-      const nNew = names.length;
-      for (const name of lists.c) if (name.charCodeAt(0) !== 0x2e) { names.push(name); bases.push(baseOf(name)); }
+      // Dot files (".", "..", editors' and tools' leftovers) are not messages, as in filesOf().
+      const visible = (l: string[]): string[] => l.some((x) => x.charCodeAt(0) === 0x2e) ? l.filter((x) => x.charCodeAt(0) !== 0x2e) : l;
+      const inNew = visible(lists.n);
+      const names = inNew.length ? inNew.concat(visible(lists.c)) : visible(lists.c);
+      const nNew = inNew.length;
       // New UIDs in delivery order (unique names start with the delivery time), as Dovecot gives them.
-      const order = deliveryOrder(bases);
+      const order = deliveryOrder(names, baseOf);
       const ulBases: string[] = [];
       const sz = { size: -1, vsize: -1 };
       const first = Math.max(u.nextUid, this.nextUid);
@@ -690,10 +715,10 @@ export class FolderState {
       const text = new TextChunks();
       for (let k = 0; k < order.length; k++) {
         let i = order[k]!;
+        const base = baseOf(names[i]!);
         // The same base twice (in new/ and cur/ mid-rename): equal bases sort next to each other;
         // the one listed last wins, as in filesOf().
-        while (k + 1 < order.length && bases[order[k + 1]!] === bases[i]) { k++; if (order[k]! > i) i = order[k]!; }
-        const base = bases[i]!;
+        while (k + 1 < order.length && sameBase(names[order[k + 1]!]!, base)) { k++; if (order[k]! > i) i = order[k]!; }
         const name = names[i]!;
         ulBases.push(base);
         text.add(`${uid} :${base}\n`);
@@ -723,6 +748,7 @@ export class FolderState {
     this.guid = u.guid;
     this.nextUid = Math.max(this.nextUid, u.nextUid);
     this.missingBefore = new Set();
+    this.builtFresh = true;
     const cutoff = slow.length ? await this.statSlow(slow, out) : Infinity;
     return this.finishRecs(out, cutoff, out.length + slow.length > 0);
   }
@@ -794,25 +820,49 @@ export class FolderState {
    * Records the directories' stamps after a change this process made and already applied in
    * memory (only when memory was current before it: adopted or freshly scanned stamps).
    */
-  private async adoptOwnChange(before: { n: string; c: string } | null): Promise<void> {
+  private async adoptOwnChange(before: OwnBefore | null, touched: { n: boolean; c: boolean } = BOTH_DIRS): Promise<void> {
     if (!before || this.gone) return;
+    if (before.epoch >= 0) {
+      // Under an unbroken watch, another process's change made before ours or during it raises an
+      // event for a name we did not announce (dirEvent → forceNext): no stamps from before are
+      // needed, and only the directories this change touched need a stat.
+      if (!this.watchCovered() || before.epoch !== this.watchEpoch) return;
+      const n = touched.n ? await this.dirStamp('new') : (this.adoptedNew || this.newStamp);
+      const c = touched.c ? await this.dirStamp('cur') : (this.adoptedCur || this.curStamp);
+      if (!n || !c) return;
+      this.adoptedNew = n;
+      this.adoptedCur = c;
+      return;
+    }
     const inStep = (before.n === this.newStamp && before.c === this.curStamp) || (before.n === this.adoptedNew && before.c === this.adoptedCur);
     if (!inStep) return;
-    const now = await this.stampsNow();
-    if (!now) return;
-    this.adoptedNew = now.n;
-    this.adoptedCur = now.c;
+    const n = await this.dirStamp('new');
+    const c = await this.dirStamp('cur');
+    if (!n || !c) return;
+    this.adoptedNew = n;
+    this.adoptedCur = c;
   }
 
   /**
-   * Stamps of new/ and cur/ now (taken before an own change, for adoptOwnChange). With the async
-   * API too: on slow storage a rescan after every own change would cost far more than two stats.
+   * Taken before an own change, for adoptOwnChange: under an unbroken watch only its epoch, else
+   * the stamps of new/ and cur/ (with the async API too: on slow storage a rescan after every own
+   * change would cost far more than two stats).
    */
-  private async stampsNow(): Promise<{ n: string; c: string } | null> {
-    const [sn, sc] = syncIo()
-      ? [statQuick(join(this.dir, 'new')), statQuick(join(this.dir, 'cur'))]
-      : await Promise.all([statOrNull(join(this.dir, 'new')), statOrNull(join(this.dir, 'cur'))]);
-    return sn && sc ? { n: stamp(sn), c: stamp(sc) } : null;
+  private async stampsNow(): Promise<OwnBefore | null> {
+    if (this.watchCovered()) return { n: '', c: '', epoch: this.watchEpoch };
+    const n = await this.dirStamp('new');
+    const c = await this.dirStamp('cur');
+    return n && c ? { n, c, epoch: -1 } : null;
+  }
+
+  /** Whether inotify has watched new/ and cur/ since the last full read began (see syncLocked, dirEvent). */
+  private watchCovered(): boolean {
+    return this.watched && this.scanWatchEpoch === this.watchEpoch;
+  }
+
+  private async dirStamp(sub: 'new' | 'cur'): Promise<string> {
+    const p = join(this.dir, sub);
+    return stamp(syncIo() ? statQuick(p) : await statOrNull(p));
   }
 
   /**
@@ -1056,6 +1106,18 @@ export class FolderState {
   async claimRecent(handleId: number): Promise<void> {
     // Nothing new since the last claim (the common case): no walk over every record.
     if (this.inNewCount === 0 && this.firstRecentUid >= this.nextUid) return;
+    if (this.inNewCount === 0) {
+      // Only new UIDs (an APPEND, a delivery to cur/): they sit at the end of recs, nothing to
+      // rename, so no walk over every record and no copy (synchronous, so no lock needed).
+      const recs = this.recs;
+      for (let i = recs.length - 1; i >= 0 && recs[i]!.uid >= this.firstRecentUid; i--) {
+        if (!this.claims.has(recs[i]!.uid)) this.claims.set(recs[i]!.uid, handleId);
+      }
+      this.firstRecentUid = this.nextUid;
+      this.markDirty();
+      this.recentVersion++;
+      return;
+    }
     await this.mutex.run(async () => {
       let moved = false;
       const before = await this.stampsNow();
@@ -1116,7 +1178,7 @@ export class FolderState {
    * Registers files already renamed into new/ or cur/ (and fsynced): assigns UIDs under the uidlist
    * lock, then syncs. Returns the UIDs in the order given.
    */
-  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null; name?: string; inNew?: boolean }>, before: { n: string; c: string } | null = null): Promise<number[]> {
+  private async registerLocked(items: Array<{ base: string; size: number; structure: MessageStructure | null; name?: string; inNew?: boolean; date?: number }>, before: OwnBefore | null = null): Promise<number[]> {
     const lock = (syncIo() ? Dotlock.tryAcquireSync(this.uidlistPath) : null) ?? await Dotlock.acquire(this.uidlistPath);
     let uids: number[] = [];
     try {
@@ -1213,7 +1275,7 @@ export class FolderState {
    * above what we hold must be one of ours (else another process's message would slip in below
    * ours and the full sync does it). The next regular sync still reconciles with the disk.
    */
-  private async addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean }>, uids: number[], before: { n: string; c: string } | null): Promise<boolean> {
+  private async addOwnLocked(items: Array<{ base: string; size: number; name?: string; inNew?: boolean; date?: number }>, uids: number[], before: OwnBefore | null): Promise<boolean> {
     const clean = this.cleanAppend === uids;
     this.cleanAppend = null;
     if (this.gone || !this.ul || this.forceNext) return false;
@@ -1227,17 +1289,28 @@ export class FolderState {
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (it.name === undefined || it.inNew === undefined || this.ulByBase.get(it.base) !== uids[i]) return false;
-      const path = join(this.dir, it.inNew ? 'new' : 'cur', it.name);
-      const st = syncIo() ? statQuick(path) : await statOrNull(path);
-      if (!st) return false; // renamed or expunged already: the full sync sorts it out
-      added.push(new MaildirRec({ uid: uids[i]!, flags: this.flagsOf(parseFilename(it.name).info), date: Math.floor(st.mtimeMs), size: it.size, modseq: 0, name: it.name, base: it.base, inNew: it.inNew, fsize: st.size }, this.dir));
+      let date: number, fsize: number;
+      if (it.date !== undefined && before && before.epoch >= 0) {
+        // Our own APPEND (file written with CRLF, mtime set to the internal date): nothing to stat.
+        // Were it renamed or expunged meanwhile, that other process's event makes the next sync read.
+        date = Math.floor(it.date);
+        fsize = it.size;
+      } else {
+        const path = join(this.dir, it.inNew ? 'new' : 'cur', it.name);
+        const st = syncIo() ? statQuick(path) : await statOrNull(path);
+        if (!st) return false; // renamed or expunged already: the full sync sorts it out
+        date = Math.floor(st.mtimeMs);
+        fsize = st.size;
+      }
+      added.push(new MaildirRec({ uid: uids[i]!, flags: this.flagsOf(parseFilename(it.name).info), date, size: it.size, modseq: 0, name: it.name, base: it.base, inNew: it.inNew, fsize }, this.dir));
     }
     added.sort((a, b) => a.uid - b.uid);
-    for (let i = 0; i < added.length; i++) added[i] = withRec(added[i]!, { modseq: ++this.highestModseq });
+    // Not shared with anyone yet: modseqs set in place, in UID order.
+    for (const r of added) (r as { modseq: number }).modseq = ++this.highestModseq;
     this.uidValidity = this.ul.uidValidity;
     if (!this.guid) this.guid = this.ul.guid;
     this.patchRecs(this.recs.concat(added), added, []);
-    await this.adoptOwnChange(before);
+    await this.adoptOwnChange(before, { n: added.some((r) => r.inNew), c: added.some((r) => !r.inNew) });
     this.markDirty();
     this.notify();
     return true;
@@ -1259,7 +1332,7 @@ export class FolderState {
       this.expectOwn(sub, name);
       await renameFile(tmpPath, join(this.dir, sub, name));
       if (this.env.fsync) await fsyncDir(join(this.dir, sub));
-      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure, name, inNew: p.delivery }], before);
+      const [uid] = await this.registerLocked([{ base, size: p.size, structure: p.structure, name, inNew: p.delivery, date: p.internalDate }], before);
       return uid!;
     });
   }
@@ -1413,7 +1486,7 @@ export class FolderState {
           put.push(nr);
         }
         this.patchRecs(recs, put, drop);
-        await this.adoptOwnChange(before);
+        await this.adoptOwnChange(before, { n: drop.some((r) => r.inNew), c: true });
         this.markDirty();
         this.notify();
       }
@@ -1459,7 +1532,7 @@ export class FolderState {
         await fsyncDir(join(this.dir, 'cur'));
       }
       await this.forgetLocked(removed.map((r) => r.base));
-      if (removed.length) await this.adoptOwnChange(before);
+      if (removed.length) await this.adoptOwnChange(before, { n: removed.some((r) => r.inNew), c: removed.some((r) => !r.inNew) });
       return removed.sort((a, b) => a.uid - b.uid);
     });
   }

@@ -122,6 +122,10 @@ describe('maildir-filename', () => {
       const order = deliveryOrder(names);
       assert.equal(order.length, names.length);
       assert.deepEqual(Array.from(order, (i) => names[i]), [...names].sort(refCompare));
+      // File names (info parts after ':') order by their bases.
+      const bases = names.map(baseOf);
+      const files = bases.map((b, i) => (i % 3 === 0 ? b : `${b}:2,${'SRFM5'.slice(0, i % 5)}`));
+      assert.deepEqual(Array.from(deliveryOrder(files, baseOf), (i) => bases[i]), [...bases].sort(refCompare));
     }), { numRuns: 300 });
   });
 });

@@ -33,6 +33,9 @@ const TOKENS = [
   'From: A <a@b.c>\n', 'To: g: x@y, "q\\"z" <z@w>;\r\n', 'Subject: =?utf-8?q?x?=\n folded\n', 'Cc: (c) d@e\n',
   'Sender:\n', 'Reply-To: <@r1,@r2:u@h>\n', 'Message-ID: <m@x>\r\n', 'In-Reply-To: <i@x>\n', 'Date: Mon, 1 Jan 2024 00:00:00 +0000\n',
   'subject : second\n', 'X-Long: ' + 'y'.repeat(1500) + '\n', ' continuation\n', 'no colon line\n',
+  // Field names in other cases, with whitespace before the colon, near misses and 8-bit.
+  'REPLY-TO: <x@y>\n', 'Reply\rTo: z@w\n', 'reply-to\t: r@s\n', 'cC: c@d\n', 'bcc:\n', 'BCC: b@c\n', 'To:\r\n',
+  'In-Reply-To:\n <fold@x>\n', 'message-ID : <id>\n', 'Frøm: x@y\n', 'dATE: Tue\n', 'Senders: no@no\n', 'T: t\n', ':\n',
 ];
 
 test('header-only envelope equals the full parse, any message, any chunking', () => {

@@ -15,13 +15,23 @@ export const ENVELOPE_TEXT_VERSION = 1;
 
 /** Quoted strings of this length or more go as literals (keeps lines short, as before). */
 const MAX_QUOTED = 1024;
-/** TEXT-CHAR without CR, LF, NUL and 8-bit: may go in a quoted string (RFC 3501 §4.3, §9). */
-const QUOTABLE = /^[\x01-\x09\x0b\x0c\x0e-\x7f]*$/;
 
-/** RFC 3501 §4.3: quoted when it may be, else a literal (NUL removed: CHAR8 excludes it, §9). */
+/**
+ * RFC 3501 §4.3: quoted when it may be (TEXT-CHAR without CR, LF, NUL and 8-bit), else a literal
+ * (NUL removed: CHAR8 excludes it, §9). One pass over the characters instead of two regexes: this
+ * runs for every string of every ENVELOPE.
+ */
 export function imapString(s: string): string {
-  if (s.length < MAX_QUOTED && QUOTABLE.test(s)) {
-    return '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"';
+  const n = s.length;
+  if (n < MAX_QUOTED) {
+    let escape = false;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c === 0x0a || c === 0x0d || c > 0x7f) break;
+      if (c === 0x22 || c === 0x5c) escape = true;
+    }
+    if (i === n) return escape ? '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"' : '"' + s + '"';
   }
   const body = s.replace(/\0/g, '');
   return `{${Buffer.byteLength(body, 'utf8')}}\r\n${body}`;

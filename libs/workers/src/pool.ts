@@ -180,8 +180,20 @@ export class WorkerPool {
       if (!p.ready || !p.child.connected) continue;
       if (!target || p.total < target.total) target = p;
     }
-    if (!target) { this.pending.push({ sock, l }); return; }
+    if (!target) { this.queue(sock, l); return; }
     this.send(target, sock, l);
+  }
+
+  /** No worker is ready (all restarting): the connection waits, paused, as long as a worker may take to start. */
+  private queue(sock: net.Socket, l: PoolListenOptions): void {
+    const entry = { sock, l };
+    this.pending.push(entry);
+    setTimeout(() => {
+      const i = this.pending.indexOf(entry);
+      if (i < 0) return;
+      this.pending.splice(i, 1);
+      sock.destroy();
+    }, LIMITS.workerStartTimeoutMs).unref();
   }
 
   private pendingOf(service: string): number {
@@ -255,7 +267,7 @@ export class WorkerPool {
     if (sock.destroyed) return;
     let target: Proc | null = null;
     for (const p of this.procs.values()) if (p.ready && p.child.connected && (!target || p.total < target.total)) target = p;
-    if (!target) { this.pending.push({ sock, l }); return; }
+    if (!target) { this.queue(sock, l); return; }
     this.send(target, sock, l);
   }
 
