@@ -24,7 +24,14 @@ test('deliver (another process) reaches an IDLE client within a second; a flag c
   t.after(async () => {
     await idler?.logout().catch(() => {});
     await other?.logout().catch(() => {});
-    if (svc.child.exitCode === null) svc.child.kill('SIGKILL');
+    // SIGTERM and wait: with node.workers > 1 a worker may still be finishing a LOGOUT's writes,
+    // and the data dir is removed right after this test.
+    if (svc.child.exitCode === null) {
+      svc.child.kill('SIGTERM');
+      const timer = setTimeout(() => svc.child.kill('SIGKILL'), 10_000);
+      await svc.exited;
+      clearTimeout(timer);
+    }
   });
   const port = Number((await svc.waitFor(/^listening imaps 127\.0\.0\.1:(\d+)$/m))[1]);
   await svc.waitFor(/ready/);

@@ -65,8 +65,9 @@ async function call(ctx: Ctx, method: 'GET' | 'POST', path: string, body?: unkno
 
 function whoTable(sessions: SessionInfo[], perConnection: boolean): string {
   if (perConnection) {
-    return table(['username', 'service', 'node', 'ip', 'connection', 'since'],
-      sessions.map((s) => [s.user, s.service + (s.proxy ? '(proxy)' : ''), s.node, s.ip, s.id, new Date(s.start).toISOString()]));
+    // doveadm who -1 shows the serving process's pid: with node.workers > 1 it tells the workers apart.
+    return table(['username', 'service', 'node', 'pid', 'ip', 'connection', 'since'],
+      sessions.map((s) => [s.user, s.service + (s.proxy ? '(proxy)' : ''), s.node, s.pid ?? '', s.ip, s.id, new Date(s.start).toISOString()]));
   }
   const by = new Map<string, SessionInfo[]>();
   for (const s of sessions) by.set(s.user, [...(by.get(s.user) ?? []), s]);
