@@ -170,6 +170,11 @@ function cpuMs(pids: number[]): number {
   return t;
 }
 
+/** Kernel TCP buffer memory (all sockets of the machine, /proc/net/sockstat "mem" pages): not in any process's PSS. */
+function tcpKernelKb(): number {
+  try { return Number(/^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? 0) * 4; } catch { return 0; }
+}
+
 function fdCount(pid: number): number { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return 0; } }
 
 /** A short line-oriented exchange on a fresh socket (probe IMAP login, LMTP delivery). */
@@ -288,6 +293,8 @@ interface StepResult {
   proxy: Mem & { perSessionPssKb: number; perSessionRssKb: number; idleCpuPct: number; maxLoginProcFds: number };
   backend: Mem & { perSessionPssKb: number; perSessionRssKb: number; idleCpuPct: number; maxFds: number };
   totalPerSessionPssKb: number;
+  /** Kernel TCP memory of the whole machine (other programs included), KiB: socket buffers are outside PSS. */
+  tcpKernelKb: number;
   probe: Probe | { error: string };
   delivery: { lmtpMs: number; toIdleMs: number | null } | { error: string };
   loadavg: string;
@@ -385,7 +392,7 @@ async function main(): Promise<void> {
         proxy: { ...pm, perSessionPssKb: (pm.pssKb - base.proxy.pssKb) / alive, perSessionRssKb: (pm.rssKb - base.proxy.rssKb) / alive, idleCpuPct: ((cpu1.p - cpu0.p) / wall) * 100, maxLoginProcFds: Math.max(0, ...loginFds) },
         backend: { ...bm, perSessionPssKb: (bm.pssKb - base.backend.pssKb) / alive, perSessionRssKb: (bm.rssKb - base.backend.rssKb) / alive, idleCpuPct: ((cpu1.b - cpu0.b) / wall) * 100, maxFds: Math.max(0, ...bp.map(fdCount)) },
         totalPerSessionPssKb: (pm.pssKb - base.proxy.pssKb + bm.pssKb - base.backend.pssKb) / alive,
-        probe, delivery, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
+        tcpKernelKb: tcpKernelKb(), probe, delivery, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
       };
       results.push(r);
       log(`  ${alive} alive (${dropped} dropped); proxy ${r.proxy.perSessionPssKb.toFixed(1)} KiB/session, backends ${r.backend.perSessionPssKb.toFixed(1)} KiB/session; probe ${JSON.stringify(probe)}; delivery ${JSON.stringify(delivery)}`);

@@ -11,13 +11,13 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { loadConfig } from '../../libs/config/src/load.js';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import type { NodeDirectory } from '../mail/directory.js';
 import { saslServiceAuthenticator, startSaslService } from '../mail/sasl.js';
 import { openRegistry } from './registry.js';
 import { startQuotaStatusProxy } from './quota-status.js';
 import { startProxyAdmin, type ProxyAdminNode } from './admin.js';
+import { loadProxyConfig, proxyConfigErrors } from './proxy-config.js';
 
 export interface ProxyNodeServices {
   bound: Array<{ name: string; port: number }>;
@@ -57,9 +57,9 @@ export async function startProxyNodeServices(c: MailConfig, configPath: string |
       closers.push(() => registry.close());
       // This node's reload is main.ts's SIGHUP handler; a configuration with errors is refused (and logged there).
       const reloadLocal = async (): Promise<boolean> => {
-        const next = loadConfig(configPath, process.env);
+        const next = loadProxyConfig(configPath);
         process.kill(process.pid, 'SIGHUP');
-        return next.config !== null && next.errors.length === 0;
+        return next.config !== null && next.errors.length === 0 && proxyConfigErrors(next.config).length === 0;
       };
       adminNode = { config: c, dirs, registry, logger, metrics, collectLoginMetrics };
       // admin.port defaults to 9091 as on the mail nodes; a proxy sharing a host with one must move it. A port in

@@ -20,6 +20,7 @@ import { COMMANDS, type Reply } from './commands/index.js';
 import { handleAppend } from './commands/append.js';
 import type { ServerMetrics } from './metrics.js';
 import { preAuthCapabilities, postAuthCapabilities } from './capabilities.js';
+import { sessionLogger } from './session-log.js';
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
 
@@ -85,7 +86,7 @@ export class Session {
     this.receiver = createReceiver(this.config.maxMessageSize);
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.clientAddress = this.remoteAddress;
-    this.log = host.deps.logger.child({ conn: id, remote: this.remoteAddress });
+    this.log = sessionLogger(host.deps.logger, { conn: id, remote: this.remoteAddress });
     this.donePromise = new Promise((r) => { this.resolveDone = r; });
     socket.setNoDelay(true);
     this.attachSocket(socket);

@@ -23,7 +23,7 @@ import { MaildirQuota } from './quota.js';
 import { canonicalSpecialUse, readSpecialUse, writeSpecialUse } from './special-use.js';
 import { Subscriptions } from './subscriptions.js';
 import { tmpName, uniqueBase } from './unique.js';
-import { syncCall, syncIo } from './fastio.js';
+import { statQuick, syncCall, syncIo } from './fastio.js';
 
 /** What an account needs from the store: the shared per-folder states of this process. */
 export interface FolderRegistry {
@@ -100,6 +100,10 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
 
   /** Creates the Maildir (INBOX) on first use, as Dovecot does at login. */
   async init(): Promise<void> {
+    // Every login and delivery opens the account: while storage is fast, three stats (no error
+    // objects) tell that the Maildir is there; the mkdirs run only when something is missing.
+    const isDir = (sub: string): boolean => { try { return statQuick(join(this.maildir, sub))?.isDirectory() ?? false; } catch { return false; } };
+    if (syncIo() && isDir('cur') && isDir('new') && isDir('tmp')) return;
     await makeFolderDirs(this.maildir, true);
   }
 

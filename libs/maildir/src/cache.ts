@@ -8,6 +8,9 @@
  *
  * The in-memory map is uid → file offset (~40 bytes per message); structures are read by offset on
  * demand. Offsets are persisted in the folder index so opening a folder does not scan this file.
+ *
+ * ENVELOPE text lives apart, in mailstore.envelopes (envelope-cache.ts), owned by this object so it
+ * is reset, closed and removed with it; every structure put here also caches its ENVELOPE text.
  */
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

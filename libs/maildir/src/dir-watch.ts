@@ -13,16 +13,17 @@ import type { FolderState } from './folder.js';
 /** Coalesces a burst of events (a delivery is create in tmp/ + rename into new/) into one sync. */
 const DEBOUNCE_MS = 20;
 
-interface Watch { refs: number; watchers: FSWatcher[]; timer: NodeJS.Timeout | null }
+/** refs: holders; listening: those who want a sync (and so their sessions' notification) per event. */
+interface Watch { refs: number; listening: number; watchers: FSWatcher[]; timer: NodeJS.Timeout | null }
 const active = new WeakMap<FolderState, Watch>();
 
 function start(state: FolderState): Watch {
-  const w: Watch = { refs: 0, watchers: [], timer: null };
+  const w: Watch = { refs: 0, listening: 0, watchers: [], timer: null };
   const kick = (): void => {
-    if (w.timer || w.refs === 0) return;
+    if (w.timer || w.listening === 0) return;
     w.timer = setTimeout(() => {
       w.timer = null;
-      if (w.refs > 0 && !state.gone) void state.sync().catch(() => undefined);
+      if (w.listening > 0 && !state.gone) void state.sync().catch(() => undefined);
     }, DEBOUNCE_MS);
   };
   for (const sub of ['new', 'cur'] as const) {
@@ -47,16 +48,23 @@ function start(state: FolderState): Watch {
   return w;
 }
 
-/** Keeps the folder watched until the returned function is called (reference counted per folder). */
-export function watchFolder(state: FolderState): () => void {
+/**
+ * Keeps the folder watched until the returned function is called (reference counted per folder).
+ * `passive`: another process's change is only marked (the next sync reads the directories), no
+ * sync runs for it: the store keeps its idle folder states watched this way, so the watch is
+ * unbroken from one session to the next and their own changes need no verifying reads.
+ */
+export function watchFolder(state: FolderState, passive = false): () => void {
   let w = active.get(state);
   if (!w) { w = start(state); active.set(state, w); }
   w.refs++;
+  if (!passive) w.listening++;
   let released = false;
   return () => {
     if (released) return;
     released = true;
     w!.refs--;
+    if (!passive) w!.listening--;
     if (w!.refs > 0) return;
     if (w!.timer) clearTimeout(w!.timer);
     for (const fw of w!.watchers) fw.close();

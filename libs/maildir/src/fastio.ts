@@ -10,7 +10,7 @@
  * - slow storage: a few sync calls slower than SLOW_CALL_MS within seconds (disk not cached, NFS)
  *   switch this process to the async API for a minute.
  */
-import { closeSync, fstatSync, opendirSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
 import { setImmediate as turn } from 'node:timers/promises';
 
 const SLICE_MS = 4;
@@ -108,22 +108,4 @@ export function writeAllSync(fd: number, data: Buffer): void {
     let n = 0;
     while (n < data.length) n += writeSync(fd, data, n, data.length - n);
   });
-}
-
-/**
- * The names in a directory (without "." and ".."), in the directory's own order, read
- * synchronously in batches. fs.readdir (libuv scandir) sorts every listing with strcmp: for the
- * 100,000 names of a first SELECT that sort and its per-name allocations cost ~40 ms of ~100.
- * Not timed() as a slow call: a big directory takes long on the fastest storage. Throws like
- * readdir (ENOENT).
- */
-export function listDirSync(path: string): string[] {
-  const dir = opendirSync(path, { bufferSize: 1024 });
-  const out: string[] = [];
-  try {
-    for (let e = dir.readSync(); e !== null; e = dir.readSync()) out.push(e.name);
-  } finally {
-    dir.closeSync();
-  }
-  return out;
 }

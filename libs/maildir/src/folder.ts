@@ -27,7 +27,7 @@ import { Mutex } from './mutex.js';
 import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
 import { TextChunks } from './text-chunks.js';
-import { listDirSync, readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
+import { readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
 import { syncCall } from './fastio.js';
 
 export const UIDLIST = 'dovecot-uidlist';
@@ -371,8 +371,10 @@ export class FolderState {
     this.scanAt = now;
     this.scanWatchEpoch = epoch;
     this.fullScans++;
-    this.adoptedNew = '';
-    this.adoptedCur = '';
+    // Under a watch, what changes after these stats raises an event (even within the same
+    // timestamp tick): the stamps can be trusted at once, without Dovecot's 2-second dirty window.
+    this.adoptedNew = epoch >= 0 ? nStamp : '';
+    this.adoptedCur = epoch >= 0 ? cStamp : '';
     let kwChanged = false;
     if (kStamp !== this.kwStamp) kwChanged = await this.readKeywords();
     this.newStamp = nStamp;
@@ -406,12 +408,8 @@ export class FolderState {
   /** readdir of new/ then cur/ (a message moved new/ → cur/ in between is then seen at least once). */
   private async readNames(): Promise<{ n: string[]; c: string[] }> {
     const out = { n: [] as string[], c: [] as string[] };
-    // Fast storage: listed synchronously, unsorted (fastio.ts listDirSync); the order only has to
-    // stay the same between scans of an unchanged directory (namesDigest).
-    const useSync = syncIo();
     for (const sub of ['new', 'cur'] as const) {
-      const p = join(this.dir, sub);
-      try { out[sub === 'new' ? 'n' : 'c'] = useSync ? listDirSync(p) : await readdir(p); } catch (e) { if (!isENOENT(e)) throw e; }
+      try { out[sub === 'new' ? 'n' : 'c'] = await readdir(join(this.dir, sub)); } catch (e) { if (!isENOENT(e)) throw e; }
     }
     return out;
   }

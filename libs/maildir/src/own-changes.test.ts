@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { msg } from '../../mailstore/src/contract.js';
 import { LIMITS } from '../../core/src/limits.js';
 import { MaildirStore } from './store.js';
+import { FolderState } from './folder.js';
 import { tempHome } from './testing.js';
 
 const src = (s: string) => Readable.from([Buffer.from(s)]);
@@ -103,27 +104,67 @@ describe('own changes and other processes', () => {
     }
   });
 
-  it('without a watch, such a change is found by the verify read within maildirOwnChangeVerifyMs', async () => {
+  it('between sessions the store keeps watching: own changes cause no read, another process\'s change is still seen', async () => {
     const h = await tempHome();
     const store = new MaildirStore({ hostname: 'test.host', fsync: false });
     try {
       const maildir = join(h.ref.home, 'Maildir');
       const acc = await store.openAccount(h.ref);
       for (let i = 0; i < 3; i++) await acc.append('INBOX', src(msg(i)));
-      const mb = await acc.open('INBOX');
       const state = await store.acquire(maildir, 'INBOX');
       await state.sync(true);
-      await mb.store([2], 'add', ['\\Seen']);
-      const base = state.recOf(3)!.base;
-      hiddenFlagChange(maildir, base, 'F');
-      // The stamps are the adopted ones: hidden (this is what the watch above catches at once).
-      assert.deepEqual((await mb.sync()).messages.find((m) => m.uid === 3)!.flags, []);
-      await sleep(LIMITS.maildirOwnChangeVerifyMs + 50);
-      assert.deepEqual((await mb.sync()).messages.find((m) => m.uid === 3)!.flags, ['\\Flagged']);
-      await store.release(state);
+      const scans = state.fullScans;
+      // Short sessions, one after the other (LOGIN, SELECT, a change, LOGOUT), past the verify interval.
+      for (let i = 0; i < 3; i++) {
+        const mb = await acc.open('INBOX');
+        const unwatch = mb.watch(() => undefined);
+        await mb.sync();
+        const a = await acc.append('INBOX', src(msg(10 + i)));
+        await mb.store([a.uid], 'add', ['\\Deleted']);
+        await mb.expunge([a.uid]);
+        unwatch();
+        await mb.close();
+        await sleep(LIMITS.maildirOwnChangeVerifyMs / 2 + 50);
+      }
+      const mb = await acc.open('INBOX');
+      assert.equal((await mb.sync()).messages.length, 3);
+      assert.equal(state.fullScans, scans, 'no full read for own changes across sessions');
       await mb.close();
+      // No session now; another process changes a flag where the stamps cannot show it.
+      hiddenFlagChange(maildir, state.recOf(3)!.base, 'F');
+      await settle();
+      const mb2 = await acc.open('INBOX');
+      assert.deepEqual((await mb2.sync()).messages.find((m) => m.uid === 3)!.flags, ['\\Flagged']);
+      await mb2.close();
+      await store.release(state);
     } finally {
       await store.close();
+      await h.cleanup();
+    }
+  });
+
+  it('without any watch, such a change is found by the verify read within maildirOwnChangeVerifyMs', async () => {
+    const h = await tempHome();
+    const store = new MaildirStore({ hostname: 'test.host', fsync: false });
+    try {
+      const maildir = join(h.ref.home, 'Maildir');
+      const acc = await store.openAccount(h.ref);
+      for (let i = 0; i < 3; i++) await acc.append('INBOX', src(msg(i)));
+      await store.close();
+      // A folder state of its own, outside the store: nothing watches the directories.
+      const state = new FolderState(maildir, 'INBOX', { hostname: 'test.host', fsync: false });
+      await state.load();
+      await state.setFlags([2], 'add', ['\\Seen']); // own change: stamps adopted
+      hiddenFlagChange(maildir, state.recOf(3)!.base, 'F');
+      await settle();
+      // The stamps are the adopted ones: hidden (this is what a watch catches at once).
+      await state.sync();
+      assert.deepEqual(state.recOf(3)!.flags, []);
+      await sleep(LIMITS.maildirOwnChangeVerifyMs + 50);
+      await state.sync();
+      assert.deepEqual(state.recOf(3)!.flags, ['\\Flagged']);
+      await state.flush();
+    } finally {
       await h.cleanup();
     }
   });

@@ -9,6 +9,7 @@ import { MailError } from '../../core/src/errors.js';
 import type { AccountRef, MailAccount, MailStore } from '../../mailstore/src/types.js';
 import { MaildirAccount, type FolderRegistry } from './account.js';
 import { FolderState } from './folder.js';
+import { watchFolder } from './dir-watch.js';
 
 const IDLE_KEEP_MS = 30_000;
 
@@ -24,6 +25,8 @@ export class MaildirStore implements MailStore, FolderRegistry {
   readonly fsync: boolean;
   private readonly states = new Map<string, FolderState>();
   private readonly idleTimers = new Map<FolderState, NodeJS.Timeout>();
+  /** A passive inotify watch per kept state (dir-watch.ts), from its creation until it is dropped. */
+  private readonly keepWatches = new Map<FolderState, () => void>();
   private closed = false;
 
   constructor(opts: MaildirStoreOptions = {}) {
@@ -42,8 +45,11 @@ export class MaildirStore implements MailStore, FolderRegistry {
   async acquire(dir: string, name: string): Promise<FolderState> {
     let s = this.states.get(dir);
     if (!s || s.gone) {
+      if (s) this.unkeep(s);
       s = new FolderState(dir, name, { hostname: this.hostname, fsync: this.fsync });
       this.states.set(dir, s);
+      // Before the first read, so that read is covered by it (see FolderState.syncLocked).
+      this.keepWatches.set(s, watchFolder(s, true));
     }
     const t = this.idleTimers.get(s);
     if (t) { clearTimeout(t); this.idleTimers.delete(s); }
@@ -52,7 +58,7 @@ export class MaildirStore implements MailStore, FolderRegistry {
       await s.load();
     } catch (e) {
       s.refs--;
-      if (s.refs === 0 && this.states.get(dir) === s) this.states.delete(dir);
+      if (s.refs === 0 && this.states.get(dir) === s) { this.states.delete(dir); this.unkeep(s); }
       throw e;
     }
     return s;
@@ -61,13 +67,16 @@ export class MaildirStore implements MailStore, FolderRegistry {
   async release(s: FolderState): Promise<void> {
     s.refs = Math.max(0, s.refs - 1);
     if (s.refs > 0) return;
-    await s.flush().catch(() => undefined);
+    // No index write here: a changed state has its write already scheduled (FolderState.markDirty,
+    // within a second), and a user who logs in and out a few times a second would otherwise cost
+    // one full index write per session.
     s.cache.dropWindow();
     if (this.idleTimers.has(s)) return;
     const t = setTimeout(() => {
       this.idleTimers.delete(s);
       if (s.refs === 0 && this.states.get(s.dir) === s) {
         this.states.delete(s.dir);
+        this.unkeep(s);
         void s.flush().catch(() => undefined).then(() => s.cache.close());
       }
     }, IDLE_KEEP_MS);
@@ -85,14 +94,22 @@ export class MaildirStore implements MailStore, FolderRegistry {
     for (const [d, s] of this.states) {
       if (d === dir || d.startsWith(dir + '.')) {
         this.states.delete(d);
+        this.unkeep(s);
         s.markGone();
         void s.cache.close();
       }
     }
   }
 
+  private unkeep(s: FolderState): void {
+    this.keepWatches.get(s)?.();
+    this.keepWatches.delete(s);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const unwatch of this.keepWatches.values()) unwatch();
+    this.keepWatches.clear();
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
     await Promise.all([...this.states.values()].map((s) => s.flush().catch(() => undefined).then(() => s.cache.close())));

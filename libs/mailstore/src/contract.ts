@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { AccountRef, MailAccount, MailStore } from './types.js';
 import { isMailError } from '../../core/src/errors.js';
+import { formatEnvelope } from '../../mime/src/envelope-imap.js';
 
 export type MakeStore = () => Promise<{ store: MailStore; ref: AccountRef; cleanup(): Promise<void> }>;
 
@@ -154,6 +155,21 @@ export function runMailstoreContract(name: string, makeStore: MakeStore): void {
         assert.equal(s.envelope.messageId, '<1@example.org>');
         assert.equal(s.body.contentType.type, 'text');
         assert.equal(s.body.contentType.subtype, 'plain');
+        await mb.close();
+      });
+
+      t('envelopes() (when offered) is the formatted ENVELOPE of structure(), null for a message gone', async (acc) => {
+        const a = await acc.append('INBOX', src(MSG1));
+        const b = await acc.append('INBOX', src(msg(2)), { flags: ['\\Deleted'] });
+        const mb = await acc.open('INBOX');
+        await mb.sync();
+        if (!mb.envelopes) { await mb.close(); return; }
+        const before = await mb.envelopes([a.uid, b.uid]);
+        assert.equal(before[0], formatEnvelope((await mb.structure(a.uid)).envelope));
+        assert.equal(before[1], formatEnvelope((await mb.structure(b.uid)).envelope));
+        assert.match(before[0]!, /^\("Tue, 24 Nov 2026 10:00:00 \+0000" "Hello" \(\("Alice" NIL "alice" "example\.org"\)\)/);
+        await mb.expunge();
+        assert.deepEqual(await mb.envelopes([b.uid, a.uid]), [null, before[0]]);
         await mb.close();
       });
     });

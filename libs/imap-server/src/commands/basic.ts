@@ -3,6 +3,7 @@ import type { Session } from '../session.js';
 import type { CmdOf, Reply } from './index.js';
 import { imapString } from '../encode.js';
 import { CONDSTORE_ENABLED } from '../capabilities.js';
+import { sessionLogger } from '../session-log.js';
 
 export async function capability(s: Session): Promise<void> {
   s.write(`* CAPABILITY ${s.capabilities().join(' ')}\r\n`);
@@ -27,7 +28,7 @@ export async function id(s: Session, cmd: CmdOf<'ID'>): Promise<void> {
   const origin = fwd?.get('x-originating-ip');
   if (fwd && origin && /^[0-9A-Fa-f.:]{2,45}$/.test(origin)) {
     s.clientAddress = origin;
-    s.log = s.log.child({ client: origin, proxy: s.remoteAddress, remotePort: fwd.get('x-originating-port') ?? undefined, session: fwd.get('x-session-id')?.slice(0, 64) ?? undefined });
+    s.log = sessionLogger(s.log, { client: origin, proxy: s.remoteAddress, remotePort: fwd.get('x-originating-port') ?? undefined, session: fwd.get('x-session-id')?.slice(0, 64) ?? undefined });
   }
   if (cmd.params) s.log.info({ clientId: Object.fromEntries(cmd.params.slice(0, 30).map(([k, v]) => [k.slice(0, 64), v?.slice(0, 200) ?? null])) }, 'client ID');
   s.write(`* ID (${imapString('name')} ${imapString('ucs-mail')} ${imapString('vendor')} ${imapString('Univention')})\r\n`);
