@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RawClient } from '../../libs/imap-server/src/testing.js';
 import { startSlapd, freePort, type Slapd } from '../../libs/testing/src/slapd.js';
-import { mailFiles, startProc, writeBackendConfig, writeProxyConfig, type Proc } from './testing.js';
+import { CLUSTER_LDIF, mailFiles, startProc, writeBackendConfig, writeProxyConfig, type Proc } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'proxy-cluster-'));
 const PREFIX = `test:cluster:${randomBytes(4).toString('hex')}:`;
@@ -29,56 +29,6 @@ let siteA: Proc, siteB: Proc, p1: Proc, p2: Proc;
 const imapB = { port: 0 };
 let lmtpB = 0;
 
-const LDIF = `dn: dc=example,dc=org
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: cn=users,dc=example,dc=org
-objectClass: organizationalRole
-cn: users
-
-dn: cn=groups,dc=example,dc=org
-objectClass: organizationalRole
-cn: groups
-
-dn: cn=mail,dc=example,dc=org
-objectClass: organizationalRole
-cn: mail
-
-dn: cn=domain,cn=mail,dc=example,dc=org
-objectClass: organizationalRole
-cn: domain
-
-dn: cn=example.org,cn=domain,cn=mail,dc=example,dc=org
-objectClass: univentionMailDomainname
-cn: example.org
-${[['alice', 2001, 'site-a.test'], ['bob', 2002, 'site-b.test']].map(([u, n, home]) => `
-dn: uid=${u},cn=users,dc=example,dc=org
-objectClass: inetOrgPerson
-objectClass: posixAccount
-objectClass: shadowAccount
-objectClass: univentionMail
-uid: ${u}
-cn: ${u}
-sn: Example
-uidNumber: ${n}
-gidNumber: 5001
-homeDirectory: /home/${u}
-userPassword: ${u}pw
-mailPrimaryAddress: ${u}@example.org
-univentionMailHomeServer: ${home}
-`).join('')}
-dn: cn=team,cn=groups,dc=example,dc=org
-objectClass: posixGroup
-objectClass: univentionMail
-cn: team
-gidNumber: 5001
-memberUid: alice
-memberUid: bob
-mailPrimaryAddress: team@example.org
-`;
 
 const ldapDirectory = () => `directory: { type: ldap, ldapUris: ["${slapd.url}"], ldapBase: "${slapd.suffix}" }`;
 const redisSection = `redis: { url: "${REDIS}", prefix: "${PREFIX}" }`;
@@ -175,7 +125,7 @@ async function lmtp(port: number, rcpts: string[], body: string): Promise<{ rcpt
 const filesOf = (site: string, local: string) => mailFiles(join(dir, site, 'mail', 'example.org', local));
 
 before(async () => {
-  slapd = await startSlapd({ ldif: LDIF });
+  slapd = await startSlapd({ ldif: CLUSTER_LDIF });
   const [ia, ib, la, lb] = [await freePort(), await freePort(), await freePort(), await freePort()];
   imapB.port = ib;
   lmtpB = lb;
