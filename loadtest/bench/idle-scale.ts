@@ -5,7 +5,7 @@
  * and of the backends behind it. A program, not a test.
  *
  *   npm run bench:idle -- [--steps 10000,25000,50000,100000] [--out idle.json]
- *       [--backends auto] [--login-procs auto] [--client-limit 9000] [--gens auto]
+ *       [--backends auto] [--login-procs auto] [--min-avail 2] [--client-limit 9000] [--gens auto]
  *       [--concurrency 64] [--settle 15] [--messages 2] [--keep-data] [--hold SECONDS]
  *
  * Everything runs on loopback as a real deployment spreads over hosts: every process stays within
@@ -43,6 +43,12 @@ const BACKENDS = auto('backends', 15_000);
 const CLIENT_LIMIT = Number(arg('client-limit', '9000'));
 const LOGIN_PROCS = arg('login-procs', 'auto') === 'auto' ? Math.max(2, Math.ceil(MAX / (CLIENT_LIMIT * 0.9))) : Number(arg('login-procs', '2'));
 const GENS = auto('gens', 16_000);
+/**
+ * Login processes started up front; the pool starts another when all are full (up to --login-procs), as
+ * Dovecot does. Each loads the users file at start (100,000 users: ~10 s of CPU), and a process not ready
+ * within LIMITS.loginProcessStartTimeoutMs is killed: 13 starting at once on 2 cores would not make it.
+ */
+const MIN_AVAIL = Math.min(LOGIN_PROCS, Number(arg('min-avail', '2')));
 /** Proxy -> backend source addresses: one per 20,000 sessions (each could take ~28,000). */
 const PROXY_SOURCES = Math.max(2, Math.ceil(MAX / 20_000));
 const CONCURRENCY = Number(arg('concurrency', '64'));
@@ -74,20 +80,28 @@ function prepare(dir: string): string {
   const lines = ['users:', `  ${PROBE}:`, `    password: "${hash}"`, `    homeServer: ${homeOf(0)}`];
   for (let i = 1; i <= MAX; i++) lines.push(`  ${userName(i)}:`, `    password: "${hash}"`, `    homeServer: ${homeOf(i)}`);
   writeFileSync(join(dir, 'users.yaml'), lines.join('\n') + '\n');
-  // One copy of each message, hard-linked into every INBOX (cur/, already seen by a client once).
-  const proto = join(dir, 'proto');
-  mkdirSync(proto, { recursive: true });
+  // One copy of each message per 50,000 users (ext4 allows 65,000 links to a file), hard-linked into
+  // every INBOX (cur/, already seen by a client once).
   const names: string[] = [];
+  const bodies: string[] = [];
   for (let m = 0; m < MESSAGES; m++) {
     const body = `From: sender@example.org\r\nTo: someone@${DOMAIN}\r\nSubject: message ${m + 1}\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <m${m}@bench>\r\n\r\nHello ${m + 1}.\r\n`;
-    const name = `1700000000.M${m}P1.bench,S=${Buffer.byteLength(body)}:2,S`;
-    writeFileSync(join(proto, name), body);
-    names.push(name);
+    names.push(`1700000000.M${m}P1.bench,S=${Buffer.byteLength(body)}:2,S`);
+    bodies.push(body);
   }
+  const protoDir = (i: number) => {
+    const p = join(dir, `proto-${Math.floor(i / 50_000)}`);
+    if (i % 50_000 === 0) {
+      mkdirSync(p, { recursive: true });
+      names.forEach((n, m) => writeFileSync(join(p, n), bodies[m]!));
+    }
+    return p;
+  };
   const t = Date.now();
   for (let i = 0; i <= MAX; i++) {
     const local = i === 0 ? 'probe' : `u${i}`;
     const md = join(root, DOMAIN, local, 'Maildir');
+    const proto = protoDir(i);
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(md, sub), { recursive: true });
     for (const n of names) linkSync(join(proto, n), join(md, 'cur', n));
   }
@@ -138,7 +152,7 @@ proxy:
   masterUser: ${MASTER.user}
   masterPassword: ${MASTER.password}
   loginMode: high-performance
-  processMinAvail: ${LOGIN_PROCS}
+  processMinAvail: ${MIN_AVAIL}
   imapProcessLimit: ${LOGIN_PROCS + 2}
   imapClientLimit: ${CLIENT_LIMIT}
   connectTimeout: 30s
@@ -293,6 +307,12 @@ interface StepResult {
   proxy: Mem & { perSessionPssKb: number; perSessionRssKb: number; idleCpuPct: number; maxLoginProcFds: number };
   backend: Mem & { perSessionPssKb: number; perSessionRssKb: number; idleCpuPct: number; maxFds: number };
   totalPerSessionPssKb: number;
+  /**
+   * (PSS now - PSS at the previous step) / (sessions added), proxy and backends: the cost of one more
+   * session, free of the start-up heap (a 100,000-user file leaves hundreds of MB of garbage that V8
+   * gives back only later, which blurs the delta against the baseline).
+   */
+  marginalPssKb: { proxy: number; backend: number } | null;
   /** Kernel TCP memory of the whole machine (other programs included), KiB: socket buffers are outside PSS. */
   tcpKernelKb: number;
   probe: Probe | { error: string };
@@ -313,7 +333,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => { void stopAll().then(() => process.exit(130)); });
   const results: StepResult[] = [];
-  const params = { steps: STEPS, backends: BACKENDS, loginProcesses: LOGIN_PROCS, clientLimit: CLIENT_LIMIT, generators: GENS, proxySources: PROXY_SOURCES, concurrency: CONCURRENCY, settleSeconds: SETTLE_S, messages: MESSAGES };
+  const params = { steps: STEPS, backends: BACKENDS, loginProcesses: LOGIN_PROCS, minAvail: MIN_AVAIL, clientLimit: CLIENT_LIMIT, generators: GENS, proxySources: PROXY_SOURCES, concurrency: CONCURRENCY, settleSeconds: SETTLE_S, messages: MESSAGES };
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? '', memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadavgAtStart: readFileSync('/proc/loadavg', 'utf8').trim() };
   log(`params ${JSON.stringify(params)}`);
   try {
@@ -322,14 +342,14 @@ async function main(): Promise<void> {
     const backends: Proc[] = [];
     for (let b = 0; b < BACKENDS; b++) backends.push(startProc('mail', backendConfig(dir, root, `b${b}.${DOMAIN}`)));
     procs.push(...backends);
-    await Promise.all(backends.map((b) => b.waitFor(/ready/, 600_000)));
+    await Promise.all(backends.map((b) => b.waitFor(/^mail node .* ready \(/m, 600_000)));
     const imapPorts: Record<string, number> = {};
     const lmtpPorts: Record<string, number> = {};
     backends.forEach((b, i) => { imapPorts[`b${i}.${DOMAIN}`] = b.port('imap'); lmtpPorts[`b${i}.${DOMAIN}`] = b.port('lmtp'); });
     const sources = Array.from({ length: PROXY_SOURCES }, (_, i) => `127.0.0.${101 + i}`);
     const proxy = startProc('proxy', proxyConfig(dir, imapPorts, sources));
     procs.push(proxy);
-    await proxy.waitFor(/ready/, 600_000);
+    await proxy.waitFor(/^proxy node .* ready \(/m, 600_000);
     const port = proxy.port('imap');
     log(`${BACKENDS} backends, proxy on 127.0.0.1:${port} with ${proxyPids(proxy).length - 1} login processes`);
     // Warm up (code paths, directory caches): the probe logs in twice before the baseline.
@@ -386,12 +406,15 @@ async function main(): Promise<void> {
         delivery = { lmtpMs: d.repliedAt - d.sentAt, toIdleMs: at === null ? null : at - d.sentAt };
       } catch (e) { delivery = { error: (e as Error).message }; }
       const loginFds = pp.filter((x) => x !== proxy.child.pid).map(fdCount);
+      const prev = results[results.length - 1];
       const r: StepResult = {
         target, established: alive, failed, dropped, rampSeconds, loginsPerSec: added / rampSeconds,
         loginMsP50: Math.max(...ramped.map((x) => x.loginMsP50)), loginMsP99: Math.max(...ramped.map((x) => x.loginMsP99)), errors, rampCpu,
         proxy: { ...pm, perSessionPssKb: (pm.pssKb - base.proxy.pssKb) / alive, perSessionRssKb: (pm.rssKb - base.proxy.rssKb) / alive, idleCpuPct: ((cpu1.p - cpu0.p) / wall) * 100, maxLoginProcFds: Math.max(0, ...loginFds) },
         backend: { ...bm, perSessionPssKb: (bm.pssKb - base.backend.pssKb) / alive, perSessionRssKb: (bm.rssKb - base.backend.rssKb) / alive, idleCpuPct: ((cpu1.b - cpu0.b) / wall) * 100, maxFds: Math.max(0, ...bp.map(fdCount)) },
         totalPerSessionPssKb: (pm.pssKb - base.proxy.pssKb + bm.pssKb - base.backend.pssKb) / alive,
+        marginalPssKb: prev && alive > prev.established
+          ? { proxy: (pm.pssKb - prev.proxy.pssKb) / (alive - prev.established), backend: (bm.pssKb - prev.backend.pssKb) / (alive - prev.established) } : null,
         tcpKernelKb: tcpKernelKb(), probe, delivery, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
       };
       results.push(r);
@@ -413,10 +436,11 @@ async function main(): Promise<void> {
 }
 
 function printTable(rs: StepResult[]): void {
-  const head = ['sessions', 'failed', 'logins/s', 'login p99 ms', 'CPU ms/login p/b', 'proxy PSS MiB', 'proxy KiB/sess', 'backend PSS MiB', 'backend KiB/sess', 'total KiB/sess', 'idle CPU % p/b', 'probe login+NOOP ms', 'IDLE EXISTS ms'];
+  const head = ['sessions', 'failed', 'logins/s', 'login p99 ms', 'CPU ms/login p/b', 'proxy PSS MiB', 'proxy KiB/sess', 'backend PSS MiB', 'backend KiB/sess', 'total KiB/sess', 'marginal KiB p/b', 'idle CPU % p/b', 'probe login+NOOP ms', 'IDLE EXISTS ms'];
   const rows = rs.map((r) => [
     String(r.established), String(r.failed), r.loginsPerSec.toFixed(0), r.loginMsP99.toFixed(0), `${r.rampCpu.proxyMsPerLogin.toFixed(1)}/${r.rampCpu.backendMsPerLogin.toFixed(1)}`,
     (r.proxy.pssKb / 1024).toFixed(0), r.proxy.perSessionPssKb.toFixed(1), (r.backend.pssKb / 1024).toFixed(0), r.backend.perSessionPssKb.toFixed(1), r.totalPerSessionPssKb.toFixed(1),
+    r.marginalPssKb ? `${r.marginalPssKb.proxy.toFixed(1)}/${r.marginalPssKb.backend.toFixed(1)}` : '-',
     `${r.proxy.idleCpuPct.toFixed(1)}/${r.backend.idleCpuPct.toFixed(1)}`,
     'error' in r.probe ? 'error' : `${r.probe.loginMs.toFixed(0)}+${r.probe.noopMs.toFixed(1)}`,
     'error' in r.delivery ? 'error' : r.delivery.toIdleMs === null ? 'none in 10 s' : String(r.delivery.toIdleMs),

@@ -222,10 +222,17 @@ async function main(): Promise<number> {
     copyMaildir(seed, join(doveRoot, domain, local, 'Maildir'), false);
   }
   chownTree(doveRoot);
-  const setups = await startSetups({
-    dir: base, oursRoot, doveRoot, users, masterHash: hashFor(scheme, 'master-secret'), fsync,
-    cpuProfDir: v['cpu-prof'] ?? null, dovecotAuthCache: v['dovecot-auth-cache'] ?? null,
-  });
+  let setups;
+  try {
+    setups = await startSetups({
+      dir: base, oursRoot, doveRoot, users, masterHash: hashFor(scheme, 'master-secret'), fsync,
+      cpuProfDir: v['cpu-prof'] ?? null, dovecotAuthCache: v['dovecot-auth-cache'] ?? null,
+    });
+  } catch (e) {
+    // startSetups stops what it started; the temp dir goes too unless --keep (then its logs can be read).
+    if (!v.keep) rmSync(base, { recursive: true, force: true });
+    throw e;
+  }
   const ports: Record<SetupName, number> = {
     'ours-direct': setups.oursBackend.ports.imap!, 'ours-proxy': setups.oursProxy.ports.imap!,
     'dovecot-direct': setups.doveBackend.port, 'dovecot-proxy': setups.doveProxy.port,
@@ -249,14 +256,15 @@ async function main(): Promise<number> {
           // after it starts; imap-mixed has no preparation), so the read-back afterwards is not counted.
           const p0 = proxyPid[name] === null ? null : treeCpu(proxyPid[name]!);
           const b0 = treeCpuSeconds(backendPid[name]);
-          let p1: { user: number; sys: number } | null = null, b1 = 0;
-          const sample = () => { p1 = proxyPid[name] === null ? null : treeCpu(proxyPid[name]!); b1 = treeCpuSeconds(backendPid[name]); };
+          const end = { done: false, p: null as { user: number; sys: number } | null, b: 0 };
+          const sample = () => { end.done = true; end.p = proxyPid[name] === null ? null : treeCpu(proxyPid[name]!); end.b = treeCpuSeconds(backendPid[name]); };
           const timer = setTimeout(sample, durationMs);
           const r = await runProfile({ profile: PROFILE_TABLE['imap-mixed']!, target, creds, opts, seed: 42 + round, runId: `bp-${variant}-${name}-${round}`, worker: 0, workers: 1, quiet: true, shownOptions: { setup: name, variant } });
           clearTimeout(timer);
-          if (b1 === 0) sample();
+          if (!end.done) sample();
           runs[name].push(r);
-          const pd = p0 === null || p1 === null ? null : { user: (p1 as { user: number }).user - p0.user, sys: (p1 as { sys: number }).sys - p0.sys };
+          const b1 = end.b;
+          const pd = p0 === null || end.p === null ? null : { user: end.p.user - p0.user, sys: end.p.sys - p0.sys };
           cpus[name].push({ proxy: pd === null ? null : pd.user + pd.sys, proxySys: pd?.sys ?? null, backend: b1 - b0 });
           if (!r.passed || r.totals.connectErrors > 0) out.passed = false;
         }

@@ -54,7 +54,8 @@ export class MailboxView {
     this.uidNext = snap.uidNext;
     this.highestModseq = snap.highestModseq;
     this.keywords = snap.keywords;
-    for (const rec of snap.messages) this.push(rec);
+    // One pre-sized array (a first SELECT of 100,000 messages); the uid map is built on first use.
+    this.entries = snap.messages.map((rec) => ({ uid: rec.uid, rec, expunged: false }));
     for (const u of snap.recent) this.recent.add(u);
   }
 
@@ -199,6 +200,7 @@ export class MailboxView {
   }
 
   countRecent(): number {
+    if (this.recent.size === 0) return 0;
     let n = 0;
     for (const e of this.entries) if (this.recent.has(e.uid)) n++;
     return n;

@@ -23,6 +23,7 @@ import { MaildirQuota } from './quota.js';
 import { canonicalSpecialUse, readSpecialUse, writeSpecialUse } from './special-use.js';
 import { Subscriptions } from './subscriptions.js';
 import { tmpName, uniqueBase } from './unique.js';
+import { CREATE_EXCL } from './dotlock.js';
 import { statQuick, syncCall, syncIo } from './fastio.js';
 
 /** What an account needs from the store: the shared per-folder states of this process. */
@@ -51,7 +52,7 @@ interface TmpFile {
  */
 async function createTmp(path: string): Promise<TmpFile> {
   if (syncIo()) {
-    const fd = syncCall(() => openSync(path, 'wx', 0o600));
+    const fd = syncCall(() => openSync(path, CREATE_EXCL, 0o600));
     let closed = false;
     return {
       write: (data) => syncCall(() => { let off = 0; while (off < data.length) off += writeSync(fd, data, off, data.length - off); }),
@@ -59,7 +60,7 @@ async function createTmp(path: string): Promise<TmpFile> {
       close: () => { if (!closed) { closed = true; closeSync(fd); } },
     };
   }
-  const fh = await open(path, 'wx', 0o600);
+  const fh = await open(path, CREATE_EXCL, 0o600);
   return {
     write: async (data) => { let off = 0; while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten; },
     sync: () => fh.sync(),

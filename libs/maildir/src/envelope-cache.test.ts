@@ -12,6 +12,7 @@ import { formatEnvelope } from '../../mime/src/envelope-imap.js';
 import { CASES, crlf } from '../../mime/src/testing.js';
 import type { MailAccount } from '../../mailstore/src/types.js';
 import { EnvelopeCache } from './envelope-cache.js';
+import { envelopeIo } from './envelope-fetch.js';
 import { ENVELOPES } from './cache.js';
 import { MaildirStore } from './store.js';
 import { tempHome } from './testing.js';
@@ -114,6 +115,37 @@ describe('FETCH ENVELOPE storage', () => {
       await mb.close();
       await store.close();
     } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('slow-storage mode (reader thread, promise API) gives the same texts, re-finds renamed files', async () => {
+    const h = await tempHome();
+    const saved = envelopeIo.syncIo;
+    try {
+      const md = await placeByHand(h.ref.home, CORPUS);
+      const store = newStore();
+      const acc = await store.openAccount(h.ref);
+      const mb = await acc.open('INBOX');
+      const uids = (await mb.sync()).messages.map((m) => m.uid);
+      const names = readdirSync(join(md, 'cur')).sort();
+      renameSync(join(md, 'cur', names[0]!), join(md, 'cur', names[0]!.replace(/:2,S$/, ':2,FS')));
+      unlinkSync(join(md, 'cur', names[1]!));
+      envelopeIo.syncIo = () => false;
+      const slow = await mb.envelopes!(uids);
+      const cached = await mb.envelopes!(uids);
+      envelopeIo.syncIo = saved;
+      assert.equal(slow[1], null);
+      for (let i = 0; i < uids.length; i++) {
+        if (i === 1) continue;
+        const want = formatEnvelope((await mb.structure(uids[i]!)).envelope);
+        assert.equal(slow[i], want, `uid ${uids[i]}`);
+        assert.equal(cached[i], want, `uid ${uids[i]} (cached, read with the promise API)`);
+      }
+      await mb.close();
+      await store.close();
+    } finally {
+      envelopeIo.syncIo = saved;
       await h.cleanup();
     }
   });

@@ -6,52 +6,27 @@
  *
  * While storage is fast (fastio.ts) everything here is synchronous, a batch costs one promise, and
  * the event loop gets a turn whenever a slice of sync work is used up. In slow-storage mode the
- * same is done with the promise API.
+ * cache is read with the promise API and a batch's headers are read by one worker thread
+ * (envelope-worker.ts).
  */
-import { close, closeSync, open, openSync, read } from 'node:fs';
+import { close, open, read } from 'node:fs';
 import { MailError } from '../../core/src/errors.js';
 import { LIMITS } from '../../core/src/limits.js';
-import { HeaderEnvelopeParser, headerEnvelope } from '../../mime/src/envelope-header.js';
+import { HeaderEnvelopeParser } from '../../mime/src/envelope-header.js';
 import { formatEnvelope } from '../../mime/src/envelope-imap.js';
 import type { Envelope } from '../../mime/src/types.js';
-import { readAtSync, syncIo, yieldIfBusy } from './fastio.js';
+import { syncIo, yieldIfBusy } from './fastio.js';
+import { envelopeOfFileSync } from './envelope-read.js';
+import { readInWorker } from './envelope-worker.js';
 import type { FolderState } from './folder.js';
 
-/** First read of a message: holds the header of nearly all mail (Dovecot reads 8 KB blocks too). */
-const FIRST_READ = 8 * 1024;
-/** Later reads of a long header. */
-const NEXT_READ = 64 * 1024;
 /** Messages between checks whether this turn's slice of sync work is used up. */
 const YIELD_EVERY = 16;
+/** Buffer of an async header read (a long header takes several). */
+const ASYNC_READ = 8 * 1024;
 
-/** One read buffer for the process: headers are parsed before the next read (the parser copies). */
-let shared: Buffer | null = null;
-
-/**
- * Envelope of the file at `path` from its header; undefined when the file is not there (renamed by
- * a flag change meanwhile: the caller re-finds it). Reads until the blank line or the end.
- */
-function envelopeOfFileSync(path: string): Envelope | undefined {
-  let fd: number;
-  try { fd = openSync(path, 'r'); } catch { return undefined; }
-  try {
-    const buf = (shared ??= Buffer.allocUnsafe(NEXT_READ));
-    let n = readAtSync(fd, buf.subarray(0, FIRST_READ), 0);
-    const fast = headerEnvelope(buf.subarray(0, n));
-    if (fast) return fast;
-    const p = new HeaderEnvelopeParser();
-    let at = 0;
-    while (n > 0 && !p.write(buf.subarray(0, n))) {
-      at += n;
-      n = readAtSync(fd, buf, at);
-    }
-    return p.end();
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
+/** How this module does I/O; tests switch it to exercise the slow-storage path. */
+export const envelopeIo = { syncIo };
 
 const openCb = (path: string): Promise<number> => new Promise((res, rej) => open(path, 'r', (e, fd) => (e ? rej(e) : res(fd))));
 const readCb = (fd: number, buf: Buffer, pos: number): Promise<number> =>
@@ -79,7 +54,7 @@ async function envelopeOfFileAsync(state: FolderState, uid: number): Promise<Env
 async function envelopeOfFd(fd: number, done: () => Promise<void>): Promise<Envelope> {
   try {
     const p = new HeaderEnvelopeParser();
-    const buf = Buffer.allocUnsafe(FIRST_READ);
+    const buf = Buffer.allocUnsafe(ASYNC_READ);
     let at = 0;
     for (;;) {
       const n = await readCb(fd, buf, at);
@@ -99,12 +74,12 @@ async function envelopeOfFd(fd: number, done: () => Promise<void>): Promise<Enve
 export async function envelopeTexts(state: FolderState, uids: readonly number[]): Promise<Array<string | null>> {
   const out: Array<string | null> = new Array(uids.length).fill(null);
   const cache = state.cache.envelopes;
+  const sync = envelopeIo.syncIo();
   const misses: number[] = [];
   let refreshed = false;
   for (let i = 0; i < uids.length; i++) {
     const uid = uids[i]!;
     if (!state.byUid.has(uid)) continue;
-    const sync = syncIo();
     let text = sync ? cache.get(uid) : await cache.getAsync(uid);
     if (text === null && !refreshed) {
       // One look per batch for records appended since (by this process or another one).
@@ -115,20 +90,36 @@ export async function envelopeTexts(state: FolderState, uids: readonly number[])
     if (text === null) misses.push(i);
     else out[i] = text;
   }
-  const slow: number[] = [];
-  for (let k = 0; k < misses.length; k++) {
-    const i = misses[k]!;
+  // The path as FolderState.pathOf makes it, without path.join's normalising (dir is absolute).
+  const pathOf = (i: number): string | null => {
     const rec = state.byUid.get(uids[i]!);
-    if (!rec) continue;
-    // The path as FolderState.pathOf makes it, without path.join's normalising (dir is absolute).
-    const env = syncIo() ? envelopeOfFileSync(`${state.dir}/${rec.inNew ? 'new' : 'cur'}/${rec.name}`) : undefined;
-    if (env === undefined) { slow.push(i); continue; }
-    out[i] = formatEnvelope(env);
-    cache.put(uids[i]!, out[i]!);
-    if (k % YIELD_EVERY === YIELD_EVERY - 1) await yieldIfBusy();
+    return rec ? `${state.dir}/${rec.inNew ? 'new' : 'cur'}/${rec.name}` : null;
+  };
+  const slow: number[] = [];
+  if (sync) {
+    for (let k = 0; k < misses.length; k++) {
+      const i = misses[k]!;
+      const path = pathOf(i);
+      if (path === null) continue;
+      const env = envelopeOfFileSync(path);
+      if (env === undefined) { slow.push(i); continue; }
+      out[i] = formatEnvelope(env);
+      cache.put(uids[i]!, out[i]!);
+      if (k % YIELD_EVERY === YIELD_EVERY - 1) await yieldIfBusy();
+    }
+  } else if (misses.length) {
+    // Slow storage: the whole batch in the reader thread (envelope-worker.ts).
+    const todo = misses.filter((i) => pathOf(i) !== null);
+    const texts = await readInWorker(todo.map((i) => pathOf(i)!)).catch(() => null);
+    todo.forEach((i, k) => {
+      const t = texts?.[k] ?? null;
+      if (t === null) { slow.push(i); return; }
+      out[i] = t;
+      cache.put(uids[i]!, t);
+    });
   }
-  // Slow-storage mode, or a file renamed meanwhile (openFile re-finds it): the promise API, a few
-  // at a time so the thread pool overlaps them.
+  // Files renamed meanwhile (openFile re-finds them) or a failed reader thread: the promise API,
+  // a few at a time so the thread pool overlaps them.
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < slow.length) {
@@ -142,6 +133,6 @@ export async function envelopeTexts(state: FolderState, uids: readonly number[])
     }
   };
   if (slow.length) await Promise.all(Array.from({ length: Math.min(LIMITS.imapFetchLookahead, slow.length) }, worker));
-  if (syncIo()) cache.flush(); else await cache.flushAsync();
+  if (envelopeIo.syncIo()) cache.flush(); else await cache.flushAsync();
   return out;
 }

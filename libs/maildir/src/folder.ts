@@ -24,7 +24,7 @@ import { indexParts, MaildirRec, readIndex, writeIndex, type Rec, type RecFields
 import { formatKeywords, isValidKeyword, parseKeywords } from './keywords.js';
 import { baseOf, deliveryOrder, flagsToInfo, formatFilename, infoOf, infoToFlags, parseFilename, scanSizes, sortByDeliveryTime } from './maildir-filename.js';
 import { Mutex } from './mutex.js';
-import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, type Uidlist, type UidlistEntry } from './uidlist.js';
+import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, scanUidlist, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
 import { TextChunks } from './text-chunks.js';
 import { readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
@@ -39,6 +39,12 @@ const DIRTY_WINDOW_MS = 2000;
 /** Dovecot deletes tmp/ files older than 36 hours. */
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 const INDEX_FLUSH_DELAY_MS = 1000;
+/**
+ * After a fresh build (reconcileFresh) the index holds nothing the uidlist and the names cannot
+ * give again (UIDs, sizes, modseqs in UID order): writing it (~50 ms for 100,000 records) waits
+ * until the client's first commands after its first SELECT are served.
+ */
+const FRESH_INDEX_FLUSH_DELAY_MS = 5000;
 /** State of new/ and cur/ before an own change (see adoptOwnChange); epoch >= 0: under that unbroken watch. */
 interface OwnBefore { n: string; c: string; epoch: number }
 const BOTH_DIRS = { n: true, c: true } as const;
@@ -47,7 +53,6 @@ const OWN_EVENT_TTL_MS = 10_000;
 /** Files up to this size are read with one read() when parsed (bigger ones are streamed). */
 const SMALL_FILE = 256 * 1024;
 
-interface FileEntry { name: string; inNew: boolean }
 /** A file that was given a UID, by name. */
 interface NamedFile { uid: number; base: string; name: string; inNew: boolean }
 
@@ -83,15 +88,34 @@ function withRec(r: Rec, ch: Partial<Omit<RecFields, 'date' | 'uid' | 'base'>>):
   return r instanceof MaildirRec ? r.with(ch) : { ...r, ...ch };
 }
 
-function filesOf(lists: { n: string[]; c: string[] }): Map<string, FileEntry> {
-  const files = new Map<string, FileEntry>();
-  for (const [names, inNew] of [[lists.n, true], [lists.c, false]] as const) {
+/**
+ * new/ and cur/ as listed, by base: the same base in both (mid-rename) counts once, the cur/ one.
+ * Files are numbers into one name list (negative for new/), not an object each: 100,000 files on
+ * a first SELECT of a folder with a uidlist.
+ */
+class Listing {
+  private readonly names: string[] = [];
+  /** base → file: index into `names`, or -(index + 1) for a file in new/. */
+  readonly files = new Map<string, number>();
+
+  constructor(lists: { n: string[]; c: string[] }) {
+    this.add(lists.n, true, true);
+    this.add(lists.c, false, true);
+  }
+
+  /** `replace` false: only bases not listed yet (a second listing adds what the first missed). */
+  add(names: readonly string[], inNew: boolean, replace: boolean): void {
     for (const name of names) {
-      if (name.startsWith('.')) continue;
-      files.set(baseOf(name), { name, inNew });
+      if (name.charCodeAt(0) === 0x2e) continue; // dot files are not messages
+      const b = baseOf(name);
+      if (!replace && this.files.has(b)) continue;
+      const i = this.names.push(name) - 1;
+      this.files.set(b, inNew ? -i - 1 : i);
     }
   }
-  return files;
+
+  has(base: string): boolean { return this.files.has(base); }
+  nameOf(f: number): string { return this.names[f < 0 ? -f - 1 : f]!; }
 }
 
 /** Whether file `name` has base `base`. */
@@ -269,6 +293,8 @@ export class FolderState {
   private ulLastUid = 0;
   private ulHeader = '';
   private flagCache = new Map<string, string[]>();
+  /** The same lists keyed by the set of flag letters in a name (see flagsOfName). */
+  private flagMaskCache = new Map<number, string[]>();
   private loaded = false;
   /** When the disk was last checked (see sync's maxStaleMs). */
   private checkedAt = 0;
@@ -277,6 +303,7 @@ export class FolderState {
   /** Bumped whenever \Recent claims or candidates change (handles cache their recent sets by it). */
   recentVersion = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  private flushDue = 0;
   private flushing: Promise<void> | null = null;
   private indexDirty = false;
 
@@ -307,8 +334,8 @@ export class FolderState {
         this.cache.scannedTo = idx.cacheScannedTo;
         const recs: Rec[] = [];
         for (const r of idx.recs) {
-          const p = parseFilename(r.name);
-          const rec = new MaildirRec({ uid: r.uid, flags: this.flagsOf(p.info), date: r.internalDate, size: r.size, modseq: r.modseq, name: r.name, base: p.base, inNew: r.inNew, fsize: r.fsize }, this.dir);
+          const base = baseOf(r.name);
+          const rec = new MaildirRec({ uid: r.uid, flags: this.flagsOfName(r.name, base.length), date: r.internalDate, size: r.size, modseq: r.modseq, name: r.name, base, inNew: r.inNew, fsize: r.fsize }, this.dir);
           recs.push(rec);
           if (r.cacheOff !== null) this.cache.offsets.set(r.uid, r.cacheOff);
         }
@@ -414,9 +441,6 @@ export class FolderState {
     return out;
   }
 
-  private async readFiles(): Promise<Map<string, FileEntry>> {
-    return filesOf(await this.readNames());
-  }
 
   /**
    * Reads dovecot-uidlist when it changed since we last read it; null when missing or corrupt.
@@ -432,17 +456,25 @@ export class FolderState {
       const tail = await this.readTail(st.size);
       if (tail !== null) { this.ulStamp = s; return this.ul; }
     }
+    // Read straight into the base → uid map (no entry objects: 100,000 records on a first SELECT
+    // of a folder Dovecot or another process already numbered).
     let parsed: Uidlist | null = null;
-    let text = '';
+    let buf: Buffer = Buffer.alloc(0);
+    const map = new Map<string, number>();
+    let lastUid = 0;
     try {
-      text = await readFile(this.uidlistPath, 'utf8');
-      parsed = parseUidlist(text);
+      buf = await readFile(this.uidlistPath);
+      const share = this.recs.length ? this.byBase : null;
+      parsed = scanUidlist(buf.toString('utf8'), (uid, base) => {
+        map.set(share?.get(base)?.base ?? base, uid);
+        lastUid = uid;
+      });
     } catch {
       parsed = null;
     }
     this.ulStamp = s;
-    this.setUl(parsed, st.ino, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
-    this.ulHeader = text.slice(0, text.indexOf('\n') + 1);
+    this.adoptUl(parsed, parsed ? map : new Map(), lastUid, st.ino, buf.lastIndexOf(0x0a) + 1);
+    this.ulHeader = buf.toString('utf8', 0, buf.indexOf(0x0a) + 1);
     return parsed;
   }
 
@@ -478,16 +510,20 @@ export class FolderState {
 
   /** Keeps the header and a base → uid map (keys shared with our records' strings to save memory). */
   private setUl(u: Uidlist | null, ino: number, offset: number): void {
+    const map = new Map<string, number>();
+    const share = u && this.recs.length ? this.byBase : null;
+    if (u) for (const e of u.entries) map.set(share?.get(e.base)?.base ?? e.base, e.uid);
+    this.adoptUl(u, map, u?.entries.length ? u.entries[u.entries.length - 1]!.uid : 0, ino, offset);
+  }
+
+  /** The uidlist header and its base → uid map as read (`offset`: bytes of complete lines). */
+  private adoptUl(u: Uidlist | null, map: Map<string, number>, lastUid: number, ino: number, offset: number): void {
     this.ul = u ? { ...u, entries: [] } : null;
-    this.ulByBase = new Map();
+    this.ulByBase = map;
     this.ulIno = ino;
     this.ulOffset = u ? offset : 0;
-    this.ulLastUid = 0;
+    this.ulLastUid = u ? lastUid : 0;
     this.ulHeader = '';
-    if (u) {
-      for (const e of u.entries) this.ulByBase.set(this.byBase.get(e.base)?.base ?? e.base, e.uid);
-      this.ulLastUid = u.entries.length ? u.entries[u.entries.length - 1]!.uid : 0;
-    }
   }
 
   /**
@@ -569,35 +605,44 @@ export class FolderState {
       if (done !== null) return done;
       ul = await this.readUidlist();
     }
-    const files = filesOf(lists);
+    const files = new Listing(lists);
     // A message that vanished may only be mid-rename (flag change by another process): look again.
     let vanished = this.recs.filter((r) => !files.has(r.base));
     const maxKnown = this.recs.length ? this.recs[this.recs.length - 1]!.uid : 0;
-    let ulAboveUnseen = false;
-    if (ul) for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) { ulAboveUnseen = true; break; }
-    if (vanished.length || ulAboveUnseen) {
+    // uidlist entries above what we hold whose files we did not see (see `missing` below).
+    const ulSeen = this.ulByBase;
+    let unseen: Array<[string, number]> = [];
+    if (ul) for (const [b, uid] of ulSeen) if (uid > maxKnown && !files.has(b)) unseen.push([b, uid]);
+    if (vanished.length || unseen.length) {
       // Files that got their UID after our readdir are in place by now (rename precedes UID assignment).
       this.scanComplete = false;
-      for (const [b, f] of await this.readFiles()) if (!files.has(b) || f.inNew === false) files.set(b, f);
+      const again = await this.readNames();
+      files.add(again.n, true, false);
+      files.add(again.c, false, true);
       vanished = vanished.filter((r) => !files.has(r.base));
+      unseen = unseen.filter(([b]) => !files.has(b));
     }
     // Which files need a UID written: unknown to the uidlist (a known one keeps its UID), or listed
     // at or below UIDs we already exposed without our having seen them (UIDs of new messages must
     // grow, RFC 3501 §2.3.1.1).
+    const needs = (b: string, map: Map<string, number>, maxSeen: number): boolean => {
+      const uid = map.get(b);
+      return uid === undefined || (uid <= maxSeen && !this.byBase.has(b));
+    };
     const needUid = (map: Map<string, number>, maxSeen: number): string[] => {
       const out: string[] = [];
-      for (const b of files.keys()) {
-        const uid = map.get(b);
-        if (uid === undefined) out.push(b);
-        else if (!this.byBase.has(b) && uid <= maxSeen) out.push(b);
-      }
+      for (const b of files.files.keys()) if (needs(b, map, maxSeen)) out.push(b);
       return out;
+    };
+    const anyNeedUid = (map: Map<string, number>, maxSeen: number): boolean => {
+      for (const b of files.files.keys()) if (needs(b, map, maxSeen)) return true;
+      return false;
     };
     if (ul && this.uidValidity && ul.uidValidity !== this.uidValidity) {
       // Someone rebuilt the uidlist with a new UIDVALIDITY: our UIDs mean nothing any more.
       this.resetForUidValidity(ul.uidValidity);
     }
-    if (!ul || needUid(this.ulByBase, this.maxUid()).length) {
+    if (!ul || anyNeedUid(this.ulByBase, this.maxUid())) {
       const lock = await Dotlock.acquire(this.uidlistPath);
       try {
         const u = await this.uidlistUnderLock();
@@ -644,21 +689,23 @@ export class FolderState {
     // Build the new record list.
     let changed = vanished.length > 0;
     const out: Rec[] = [];
-    const fresh: Array<{ uid: number; base: string; f: FileEntry }> = [];
-    for (const [b, f] of files) {
+    const fresh: NamedFile[] = [];
+    const known = this.recs.length ? this.byBase : null;
+    for (const [b, f] of files.files) {
       const uid = this.ulByBase.get(b);
       if (uid === undefined) { this.scanComplete = false; continue; } // appeared after the uidlist was written; next sync
-      const old = this.byBase.get(b);
+      const name = files.nameOf(f);
+      const inNew = f < 0;
+      const old = known?.get(b);
       if (old && old.uid === uid) {
-        if (old.name === f.name && old.inNew === f.inNew && !kwChanged) { out.push(old); continue; }
-        const info = parseFilename(f.name).info;
-        const flags = this.flagsOf(info);
+        if (old.name === name && old.inNew === inNew && !kwChanged) { out.push(old); continue; }
+        const flags = this.flagsOfName(name, b.length);
         const same = flags.length === old.flags.length && flags.every((x, i) => x === old.flags[i]);
-        out.push(withRec(old, { name: f.name, inNew: f.inNew, flags, modseq: same ? old.modseq : ++this.highestModseq }));
+        out.push(withRec(old, { name, inNew, flags, modseq: same ? old.modseq : ++this.highestModseq }));
         changed = true;
       } else {
         if (old) changed = true; // same base under a new UID: old one expunged
-        fresh.push({ uid, base: b, f });
+        fresh.push({ uid, base: b, name, inNew });
       }
     }
     // UIDs must reach sessions in ascending order. A uidlist entry above what we knew whose file we
@@ -666,7 +713,8 @@ export class FolderState {
     // newer messages back for one more scan. Seen missing twice in a row, it is taken as gone.
     let cutoff = Infinity;
     const missing: number[] = [];
-    for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) missing.push(uid);
+    if (this.ulByBase === ulSeen && ul) for (const [, uid] of unseen) missing.push(uid); // the same uidlist as above
+    else for (const [b, uid] of this.ulByBase) if (uid > maxKnown && !files.has(b)) missing.push(uid);
     const firstTime = missing.filter((u) => !this.missingBefore.has(u));
     this.missingBefore = new Set(missing);
     if (firstTime.length && !(await this.quietSinceStamps())) { cutoff = Math.min(...firstTime); this.forceNext = true; }
@@ -674,8 +722,8 @@ export class FolderState {
       const slow: NamedFile[] = [];
       const sz = { size: -1, vsize: -1 };
       for (const e of fresh) {
-        const r = this.freshRec(e.uid, e.base, e.f.name, e.f.inNew, sz);
-        if (r) out.push(r); else slow.push({ uid: e.uid, base: e.base, name: e.f.name, inNew: e.f.inNew });
+        const r = this.freshRec(e.uid, e.base, e.name, e.inNew, sz);
+        if (r) out.push(r); else slow.push(e);
       }
       if (slow.length) cutoff = Math.min(cutoff, await this.statSlow(slow, out));
       changed = true;
@@ -699,7 +747,7 @@ export class FolderState {
       u = await this.uidlistUnderLock();
       if (u.entries.length || this.recs.length) { await lock.release(); return null; }
       if (this.uidValidity && u.uidValidity !== this.uidValidity) this.resetForUidValidity(u.uidValidity);
-      // Dot files (".", "..", editors' and tools' leftovers) are not messages, as in filesOf().
+      // Dot files (".", "..", editors' and tools' leftovers) are not messages, as in Listing.
       const visible = (l: string[]): string[] => l.some((x) => x.charCodeAt(0) === 0x2e) ? l.filter((x) => x.charCodeAt(0) !== 0x2e) : l;
       const inNew = visible(lists.n);
       const names = inNew.length ? inNew.concat(visible(lists.c)) : visible(lists.c);
@@ -715,7 +763,7 @@ export class FolderState {
         let i = order[k]!;
         const base = baseOf(names[i]!);
         // The same base twice (in new/ and cur/ mid-rename): equal bases sort next to each other;
-        // the one listed last wins, as in filesOf().
+        // the one listed last wins, as in Listing.
         while (k + 1 < order.length && sameBase(names[order[k + 1]!]!, base)) { k++; if (order[k]! > i) i = order[k]!; }
         const name = names[i]!;
         ulBases.push(base);
@@ -748,7 +796,7 @@ export class FolderState {
     this.missingBefore = new Set();
     this.builtFresh = true;
     const cutoff = slow.length ? await this.statSlow(slow, out) : Infinity;
-    return this.finishRecs(out, cutoff, out.length + slow.length > 0);
+    return this.finishRecs(out, cutoff, out.length + slow.length > 0, FRESH_INDEX_FLUSH_DELAY_MS);
   }
 
   /**
@@ -758,7 +806,32 @@ export class FolderState {
   private freshRec(uid: number, base: string, name: string, inNew: boolean, sz: { size: number; vsize: number }): MaildirRec | null {
     scanSizes(name, base.length, sz);
     if (sz.size < 0 || sz.vsize < 0) return null;
-    return new MaildirRec({ uid, flags: this.flagsOf(infoOf(name, base.length)), date: -1, size: sz.vsize, modseq: 0, name, base, inNew, fsize: sz.size }, this.dir);
+    return new MaildirRec({ uid, flags: this.flagsOfName(name, base.length), date: -1, size: sz.vsize, modseq: 0, name, base, inNew, fsize: sz.size }, this.dir);
+  }
+
+  /**
+   * flagsOf(the info part of `name`) without cutting it out: the flags depend only on which of the
+   * letters a-z and D F R S T occur (infoToFlags), so that set, as bits, is the cache key.
+   */
+  private flagsOfName(name: string, baseEnd: number): string[] {
+    let mask = 0;
+    if (name.charCodeAt(baseEnd + 1) === 0x32 && name.charCodeAt(baseEnd + 2) === 0x2c) { // ":2,"
+      for (let i = baseEnd + 3; i < name.length; i++) {
+        const c = name.charCodeAt(i);
+        if (c >= 97 && c <= 122) mask |= 1 << (c - 97);
+        else if (c === 68) mask |= 1 << 26; // D
+        else if (c === 70) mask |= 1 << 27; // F
+        else if (c === 82) mask |= 1 << 28; // R
+        else if (c === 83) mask |= 1 << 29; // S
+        else if (c === 84) mask |= 1 << 30; // T
+      }
+    }
+    let f = this.flagMaskCache.get(mask);
+    if (!f) {
+      f = this.flagsOf(infoOf(name, baseEnd));
+      this.flagMaskCache.set(mask, f);
+    }
+    return f;
   }
 
   /**
@@ -788,7 +861,7 @@ export class FolderState {
   }
 
   /** Installs the reconciled records (ascending UID; new ones, modseq 0, get modseqs in UID order). */
-  private finishRecs(out: Rec[], cutoff: number, changed: boolean): boolean {
+  private finishRecs(out: Rec[], cutoff: number, changed: boolean, flushDelayMs = INDEX_FLUSH_DELAY_MS): boolean {
     if (cutoff !== Infinity) {
       this.scanComplete = false;
       const kept = out.filter((r) => r.uid < cutoff || this.byUid.get(r.uid) !== undefined);
@@ -809,7 +882,7 @@ export class FolderState {
       for (const uid of [...this.claims.keys()]) if (!newUids.has(uid)) this.claims.delete(uid);
     }
     this.setRecs(out);
-    this.markDirty();
+    this.markDirty(flushDelayMs);
     this.notify();
     return true;
   }
@@ -975,6 +1048,7 @@ export class FolderState {
     const changed = kw.length !== this.keywords.length || kw.some((k, i) => k !== this.keywords[i]);
     this.keywords = kw;
     this.flagCache.clear();
+    this.flagMaskCache.clear();
     return changed;
   }
 
@@ -1074,10 +1148,13 @@ export class FolderState {
     return true;
   }
 
-  markDirty(): void {
+  markDirty(delayMs = INDEX_FLUSH_DELAY_MS): void {
     this.indexDirty = true;
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => { this.flushTimer = null; void this.flush().catch(() => undefined); }, INDEX_FLUSH_DELAY_MS);
+    const due = Date.now() + delayMs;
+    if (this.flushTimer && this.flushDue <= due) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushDue = due;
+    this.flushTimer = setTimeout(() => { this.flushTimer = null; void this.flush().catch(() => undefined); }, delayMs);
     this.flushTimer.unref();
   }
 

@@ -40,6 +40,14 @@ describe('first sync of a bare Maildir (no uidlist, no index)', () => {
         await writeFile(join(md, inNew ? 'new' : 'cur', f.base + info), f.body);
         made.push({ base: f.base, crlf: f.crlf, flags });
       }
+      // Keyword letters (dovecot-keywords: a = Work, c = $Forwarded, b undefined: dropped), 'P'
+      // (passed: no IMAP flag) and unsorted letters.
+      await writeFile(join(md, 'dovecot-keywords'), '0 Work\n2 $Forwarded\n');
+      for (const [i, info, flags] of [[41, ':2,Sac', ['$Forwarded', 'Work', '\\Seen']], [42, ':2,caPS', ['$Forwarded', 'Work', '\\Seen']], [43, ':2,bT', ['\\Deleted']], [44, ':2,PD', ['\\Draft']]] as const) {
+        const f = file(i, true);
+        await writeFile(join(md, 'cur', f.base + info), f.body);
+        made.push({ base: f.base, crlf: f.crlf, flags: [...flags] });
+      }
       // A file not in the Maildir name format, and dot files (not messages).
       await writeFile(join(md, 'cur', 'legacy-name:2,S'), 'Subject: legacy\r\n\r\nx\r\n');
       made.push({ base: 'legacy-name', crlf: 'Subject: legacy\r\n\r\nx\r\n', flags: ['\\Seen'] });

@@ -15,6 +15,23 @@ import { watchFolder } from './dir-watch.js';
 
 let handleCounter = 0;
 
+/**
+ * A small message already in memory, pre-filled and ended. `for await` yields the one Buffer
+ * directly: the stream iterator of Node would, on a consumer's early `break` (FETCH stops at the
+ * announced length), destroy the not-yet-'end'ed stream with an AbortError and its stack trace.
+ */
+class MemoryReadable extends Readable {
+  constructor(private readonly data: Buffer | null) {
+    super({ read() {} });
+    if (data) this.push(data);
+    this.push(null);
+  }
+
+  override async *[Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    if (this.data && !this.destroyed) yield this.data;
+  }
+}
+
 /** What a handle needs from its account (copy/move, quota bookkeeping, release). */
 export interface MailboxOwner {
   copyMove(src: FolderState, uids: readonly number[], dest: string, move: boolean): Promise<CopyResult>;
@@ -92,10 +109,7 @@ export class MaildirMailbox implements Mailbox {
       const from = Math.max(0, Math.min(start, stop));
       // Pre-filled and ended: a consumer may take it all with one read() (POP3 RETR does: one
       // socket write per message), and iterating it costs no async-generator turns.
-      const r = new Readable({ read() {} });
-      if (from < stop) r.push(data.subarray(from, stop));
-      r.push(null);
-      return r;
+      return new MemoryReadable(from < stop ? data.subarray(from, stop) : null);
     }
     const { fh, rec } = await this.state.openFile(uid);
     const stop = Math.min(end ?? rec.size, rec.size);

@@ -122,6 +122,9 @@ describe('maildir-filename', () => {
       const order = deliveryOrder(names);
       assert.equal(order.length, names.length);
       assert.deepEqual(Array.from(order, (i) => names[i]), [...names].sort(refCompare));
+      // Listed sorted as text (as fs.readdir gives them): the keys often need no sort.
+      const listed = [...names].sort();
+      assert.deepEqual(Array.from(deliveryOrder(listed), (i) => listed[i]), [...names].sort(refCompare));
       // File names (info parts after ':') order by their bases.
       const bases = names.map(baseOf);
       const files = bases.map((b, i) => (i % 3 === 0 ? b : `${b}:2,${'SRFM5'.slice(0, i % 5)}`));

@@ -224,6 +224,7 @@ export function deliveryOrder(names: readonly string[], toBase?: (name: string) 
   while (mult <= n) mult *= 2;
   const keys = new Float64Array(n);
   let timed = 0;
+  let sorted = true;
   const odd: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = names[i]!;
@@ -236,20 +237,24 @@ export function deliveryOrder(names: readonly string[], toBase?: (name: string) 
     }
     if (d === 0 || s.charCodeAt(d) !== 0x2e) { odd.push(i); continue; } // no "<digits>." prefix
     if (d > MAX_SECS_DIGITS || secs * mult + i >= Number.MAX_SAFE_INTEGER) return comparatorOrder(toBase ? names.map(toBase) : names);
-    keys[timed++] = secs * mult + i;
+    const key = secs * mult + i;
+    if (timed > 0 && key < keys[timed - 1]!) sorted = false;
+    keys[timed++] = key;
   }
-  const sorted = keys.subarray(0, timed).sort();
+  // fs.readdir lists names sorted as text, which for names of equal-width seconds is already the
+  // order of the keys: no sort needed then.
+  const ordered = sorted ? keys.subarray(0, timed) : keys.subarray(0, timed).sort();
   const out = new Uint32Array(n);
   let o = 0;
   for (let i = 0; i < timed;) {
-    const secs = Math.floor(sorted[i]! / mult);
+    const secs = Math.floor(ordered[i]! / mult);
     let j = i + 1;
-    while (j < timed && Math.floor(sorted[j]! / mult) === secs) j++;
-    if (j - i === 1) out[o++] = sorted[i]! % mult;
+    while (j < timed && Math.floor(ordered[j]! / mult) === secs) j++;
+    if (j - i === 1) out[o++] = ordered[i]! % mult;
     else {
       // Same second: M<usecs>, Q<n>, then the text decide (a handful of names per second).
       const run: Array<{ k: DeliveryKey; idx: number }> = [];
-      for (let k = i; k < j; k++) { const idx = sorted[k]! % mult; run.push({ k: deliveryKey(toBase ? toBase(names[idx]!) : names[idx]!), idx }); }
+      for (let k = i; k < j; k++) { const idx = ordered[k]! % mult; run.push({ k: deliveryKey(toBase ? toBase(names[idx]!) : names[idx]!), idx }); }
       run.sort((a, b) => compareKeyed(a.k, b.k));
       for (const e of run) out[o++] = e.idx;
     }

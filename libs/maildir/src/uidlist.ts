@@ -38,13 +38,36 @@ function parseU32(s: string, what: string): number {
 
 /** Parses a uidlist; throws UidlistParseError on anything malformed (the caller rebuilds). */
 export function parseUidlist(text: string): Uidlist {
-  const lines = text.split('\n');
-  // The last element is '' for a complete file; otherwise it is a line being appended right now
-  // (or torn by a crash): not ours to read yet (Dovecot does the same).
-  lines.pop();
-  const header = lines.shift();
-  if (header === undefined) throw new UidlistParseError('empty');
-  const h = header.split(' ');
+  const entries: UidlistEntry[] = [];
+  const u = scanUidlist(text, (uid, base, ext) => { entries.push({ uid, base, ext: ext ?? [] }); }, true);
+  u.entries = entries;
+  return u;
+}
+
+/** /^[0-9]{1,10}$/ read as a number; -1 when not that. */
+function u32At(s: string, from: number, to: number): number {
+  if (to - from < 1 || to - from > 10) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * Reads a uidlist line by line, handing each record to `each` (its extension fields only when
+ * `wantExt`, else null): reading 100,000 records into a base → uid map needs no entry objects.
+ * Returns the header with `entries` empty. Throws UidlistParseError as parseUidlist does.
+ */
+export function scanUidlist(text: string, each: (uid: number, base: string, ext: string[] | null) => void, wantExt = false): Uidlist {
+  // Only complete lines: a last line without its newline is being appended right now (or was
+  // torn by a crash), not ours to read yet (Dovecot does the same).
+  const end = text.lastIndexOf('\n') + 1;
+  const nl = text.indexOf('\n');
+  if (nl < 0 || nl >= end) throw new UidlistParseError('empty');
+  const h = text.slice(0, nl).split(' ');
   let uidValidity = 0;
   let nextUid = 1;
   let guid = '';
@@ -69,35 +92,36 @@ export function parseUidlist(text: string): Uidlist {
     throw new UidlistParseError('unsupported version');
   }
   if (uidValidity === 0) throw new UidlistParseError('uidvalidity 0');
-  const entries: UidlistEntry[] = [];
   let last = 0;
-  for (const line of lines) {
-    if (line === '') continue;
-    const sp = line.indexOf(' ');
-    if (sp <= 0) throw new UidlistParseError('bad line');
-    const uid = parseU32(line.slice(0, sp), 'uid');
+  for (let pos = nl + 1; pos < end;) {
+    const eol = text.indexOf('\n', pos);
+    if (eol === pos) { pos++; continue; } // empty line
+    const sp = text.indexOf(' ', pos);
+    if (sp <= pos || sp >= eol) throw new UidlistParseError('bad line');
+    const uid = u32At(text, pos, sp);
+    if (uid < 0) throw new UidlistParseError(`bad uid: ${text.slice(pos, Math.min(sp, pos + 20))}`);
+    if (uid > U32_MAX) throw new UidlistParseError('uid out of range');
     if (uid === 0 || uid <= last) throw new UidlistParseError('uids not ascending');
     last = uid;
-    let rest = line.slice(sp + 1);
-    const ext: string[] = [];
-    let base: string;
+    let at = sp + 1;
+    let ext: string[] | null = null;
     if (version === 3) {
       // Fields up to the one starting with ':'; the base is everything after that ':'.
-      for (;;) {
-        if (rest.startsWith(':')) { base = rest.slice(1); break; }
-        const n = rest.indexOf(' ');
-        if (n < 0) throw new UidlistParseError('line without basename');
-        ext.push(rest.slice(0, n));
-        rest = rest.slice(n + 1);
+      while (text.charCodeAt(at) !== 0x3a || at >= eol) {
+        const n = text.indexOf(' ', at);
+        if (n < 0 || n >= eol) throw new UidlistParseError('line without basename');
+        if (wantExt) (ext ??= []).push(text.slice(at, n));
+        at = n + 1;
       }
-    } else {
-      base = rest;
+      at++;
     }
+    const base = text.slice(at, eol);
     if (base === '' || base.includes('/') || base.includes('\0')) throw new UidlistParseError('bad basename');
-    entries.push({ uid, base, ext });
+    each(uid, base, ext);
+    pos = eol + 1;
   }
   if (last >= nextUid) nextUid = last + 1;
-  return { uidValidity, nextUid, guid, extraHeader, entries };
+  return { uidValidity, nextUid, guid, extraHeader, entries: [] };
 }
 
 /** Parses appended record lines (complete lines only); throws on anything malformed or not ascending. */

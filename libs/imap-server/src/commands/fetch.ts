@@ -95,9 +95,14 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
     // lines go out in batches of imapOutputBatchChars (a drain check flushes the session's
     // output, so checking every few lines would mean a socket write per few lines).
     let batch = '';
+    // UID FETCH n:* (FLAGS), the resync every client does: its line without the generic walk.
+    const uidFlags = items.length === 2 && items[0]!.kind === 'uid' && items[1]!.kind === 'flags' && seenChanged.size === 0;
     for (let k = 0; k < targets.length; k++) {
       const t = targets[k]!;
-      batch += metaLine(t, items, s.view!.recent.has(t.entry.uid), seenChanged.has(t.entry.uid), null);
+      const e = t.entry;
+      batch += uidFlags
+        ? '* ' + t.seq + ' FETCH (UID ' + e.uid + ' FLAGS ' + formatFlags(e.rec.flags, s.view!.recent.has(e.uid)) + ')\r\n'
+        : metaLine(t, items, s.view!.recent.has(e.uid), seenChanged.has(e.uid), null);
       if (batch.length >= LIMITS.imapOutputBatchChars) {
         s.write(batch);
         batch = '';
