@@ -2,7 +2,11 @@
  * Change notification across processes: while sessions watch a folder, one inotify watch (fs.watch)
  * on its new/ and cur/ makes a delivery or flag change by another process (deliver, LMTP, another
  * IMAP server) reach them at once, as Dovecot's IDLE does with inotify. The watch only triggers a
- * sync(); sync() notifies the folder's listeners when something changed. Where inotify cannot see the
+ * sync(); sync() notifies the folder's listeners when something changed. Events of this process's
+ * own changes are told apart by name (FolderState.expectOwn) and ignored; an event for any other
+ * name also tells the folder state that its directory stamps no longer vouch for memory (the next
+ * sync reads the directories), which is what lets a folder changed only by this process go without
+ * rescans (FolderState.syncLocked). Where inotify cannot see the
  * change (NFS from another host) or the watch fails (no inotify slots), the sessions' periodic check
  * (LIMITS.idlePollMs, Dovecot's mailbox_idle_check_interval) still finds it.
  */

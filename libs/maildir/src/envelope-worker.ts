@@ -24,8 +24,6 @@ const waiting = new Map<number, { resolve(t: Array<string | null>): void; reject
 function reader(): Worker {
   if (worker) return worker;
   const w = new Worker(new URL(import.meta.url), { workerData: { kind: KIND } });
-  // Never keeps the process alive; it only ever works for a pending FETCH.
-  w.unref();
   const fail = (e: unknown): void => {
     if (worker === w) worker = null;
     for (const p of waiting.values()) p.reject(e);
@@ -34,10 +32,14 @@ function reader(): Worker {
   w.on('message', (m: Reply) => {
     const p = waiting.get(m.id);
     waiting.delete(m.id);
+    if (waiting.size === 0) w.unref();
     p?.resolve(m.texts);
   });
   w.on('error', fail);
   w.on('exit', (code) => fail(new Error(`envelope reader exited (${code})`)));
+  // Keeps the process alive only while a batch is pending (ref in readInWorker). After the
+  // listeners: adding a 'message' listener refs the worker's port again.
+  w.unref();
   worker = w;
   return w;
 }
@@ -52,6 +54,7 @@ export function readInWorker(paths: string[]): Promise<Array<string | null>> {
   const id = ++seq;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
+    w.ref();
     w.postMessage({ id, paths } satisfies Request);
   });
 }
