@@ -8,7 +8,8 @@
  * - slices: callers `await yieldIfBusy()` between items; after SLICE_MS of sync work in one turn
  *   the event loop gets a turn (sockets of other sessions are served);
  * - slow storage: a few sync calls slower than SLOW_CALL_MS within seconds (disk not cached, NFS)
- *   switch this process to the async API for a minute.
+ *   switch this process to the async API for a minute; a call that was only slow because the
+ *   thread sat preempted on the run queue (a busy machine) does not count (runQueueWaitMs).
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -30,13 +31,48 @@ export function syncIo(): boolean {
   return slowUntil === 0 || Date.now() >= slowUntil;
 }
 
+/**
+ * This thread's time spent runnable but not running (ms), from /proc/thread-self/schedstat (one
+ * pread on a kept descriptor); null where there is no such file. A busy machine preempts the
+ * process for tens of ms at a time: a sync call that took long for that reason says nothing about
+ * the storage, and switching to the (costlier) async API would only make the overload worse.
+ */
+let schedFd = -2;
+const schedBuf = Buffer.alloc(96);
+function runQueueWaitMs(): number | null {
+  if (schedFd === -2) { try { schedFd = openSync('/proc/thread-self/schedstat', 'r'); } catch { schedFd = -1; } }
+  if (schedFd < 0) return null;
+  try {
+    const n = readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
+    const w = Number(schedBuf.toString('latin1', 0, n).split(' ')[1]) / 1e6;
+    return Number.isFinite(w) ? w : null;
+  } catch {
+    return null;
+  }
+}
+/** Run-queue wait sampled at most this often before a call (slow calls compare against it). */
+const WAIT_MARK_MS = 50;
+let waitMarkAt = 0;
+let waitMark = 0;
+
+/** True when the thread waited on the run queue since the mark about as long as the call was slow. */
+function preempted(ms: number): boolean {
+  if (waitMarkAt === 0) return false;
+  const w = runQueueWaitMs();
+  return w !== null && w - waitMark >= ms - SLOW_CALL_MS;
+}
+
 function timed<T>(fn: () => T): T {
   const t0 = performance.now();
+  if (t0 - waitMarkAt > WAIT_MARK_MS) {
+    const w = runQueueWaitMs();
+    if (w !== null) { waitMark = w; waitMarkAt = t0; }
+  }
   try {
     return fn();
   } finally {
     const ms = performance.now() - t0;
-    if (ms > SLOW_CALL_MS) {
+    if (ms > SLOW_CALL_MS && !preempted(ms)) {
       const now = Date.now();
       if (now - firstSlowAt > SLOW_SPAN_MS) { firstSlowAt = now; slowHits = 0; }
       if (++slowHits >= SLOW_HITS) { slowUntil = now + SLOW_BACKOFF_MS; slowHits = 0; }

@@ -92,8 +92,8 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
   const ahead = structureNeeded || items.some((a) => a.kind.startsWith('rfc822') || a.kind === 'body-section') ? LIMITS.imapFetchLookahead : 1;
   if (ahead === 1 && items.every((a) => META_ITEMS.has(a.kind))) {
     // Metadata only (FLAGS, UID, sizes, dates): one synchronous pass, no promise per message;
-    // lines go out in batches of imapOutputBatchChars (a drain check flushes the session's
-    // output, so checking every few lines would mean a socket write per few lines).
+    // lines go out in batches of 4 × imapOutputBatchChars, one socket write each (a drain check
+    // flushes the session's output, so checking every few lines would mean a write per few lines).
     let batch = '';
     // UID FETCH n:* (FLAGS), the resync every client does: its line without the generic walk.
     const uidFlags = items.length === 2 && items[0]!.kind === 'uid' && items[1]!.kind === 'flags' && seenChanged.size === 0;
@@ -103,7 +103,7 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
       batch += uidFlags
         ? '* ' + t.seq + ' FETCH (UID ' + e.uid + ' FLAGS ' + formatFlags(e.rec.flags, s.view!.recent.has(e.uid)) + ')\r\n'
         : metaLine(t, items, s.view!.recent.has(e.uid), seenChanged.has(e.uid), null);
-      if (batch.length >= LIMITS.imapOutputBatchChars) {
+      if (batch.length >= 4 * LIMITS.imapOutputBatchChars) {
         s.write(batch);
         batch = '';
         await s.drain();
