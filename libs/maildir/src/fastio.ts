@@ -11,7 +11,7 @@
  *   switch this process to the async API for a minute; a call that was only slow because the
  *   thread sat preempted on the run queue (a busy machine) does not count (runQueueWaitMs).
  */
-import { closeSync, fstatSync, opendirSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
 import { setImmediate as turn } from 'node:timers/promises';
 
 const SLICE_MS = 4;
@@ -144,22 +144,4 @@ export function writeAllSync(fd: number, data: Buffer): void {
     let n = 0;
     while (n < data.length) n += writeSync(fd, data, n, data.length - n);
   });
-}
-
-/**
- * The names in a directory (without "." and ".."), in the directory's own order, read
- * synchronously in batches. fs.readdir (libuv scandir) sorts every listing with strcmp in the
- * thread pool: for the 100,000 names of a first SELECT, ~30 ms of waiting before any work starts.
- * Not timed() as a slow call: a big directory takes long on the fastest storage. Throws like
- * readdir (ENOENT).
- */
-export function listDirSync(path: string): string[] {
-  const dir = opendirSync(path, { bufferSize: 1024 });
-  const out: string[] = [];
-  try {
-    for (let e = dir.readSync(); e !== null; e = dir.readSync()) out.push(e.name);
-  } finally {
-    dir.closeSync();
-  }
-  return out;
 }

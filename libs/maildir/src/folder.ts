@@ -27,7 +27,7 @@ import { Mutex } from './mutex.js';
 import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, scanUidlist, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
 import { TextChunks } from './text-chunks.js';
-import { listDirSync, readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
+import { readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
 import { syncCall } from './fastio.js';
 
 export const UIDLIST = 'dovecot-uidlist';
@@ -119,9 +119,9 @@ class Listing {
 }
 
 /**
- * Sorts records by UID in place. Records come in listing order (a directory's own order, no order
- * at all); UIDs are dense, so each goes straight to its slot (O(n), where a comparison sort of
- * 100,000 costs ~30 ms), unless the UIDs are sparse or repeat.
+ * Sorts records by UID in place. Records come in listing order (names sorted as text, close to
+ * but not quite UID order); UIDs are dense, so each goes straight to its slot (O(n), where a
+ * comparison sort of 100,000 costs ~30 ms), unless the UIDs are sparse or repeat.
  */
 function sortByUid(out: Rec[]): void {
   let min = Infinity, max = -Infinity;
@@ -454,12 +454,8 @@ export class FolderState {
   /** readdir of new/ then cur/ (a message moved new/ → cur/ in between is then seen at least once). */
   private async readNames(): Promise<{ n: string[]; c: string[] }> {
     const out = { n: [] as string[], c: [] as string[] };
-    // Fast storage: listed synchronously, unsorted (fastio.ts listDirSync); the order only has to
-    // stay the same between scans of an unchanged directory (namesDigest).
-    const useSync = syncIo();
     for (const sub of ['new', 'cur'] as const) {
-      const p = join(this.dir, sub);
-      try { out[sub === 'new' ? 'n' : 'c'] = useSync ? listDirSync(p) : await readdir(p); } catch (e) { if (!isENOENT(e)) throw e; }
+      try { out[sub === 'new' ? 'n' : 'c'] = await readdir(join(this.dir, sub)); } catch (e) { if (!isENOENT(e)) throw e; }
     }
     return out;
   }
