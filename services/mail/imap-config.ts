@@ -14,6 +14,7 @@ export function imapServerConfig(c: MailConfig): ImapServerConfig {
     specialUse: Object.fromEntries(Object.entries(c.mailboxes.special).map(([k, v]) => [k, [...v]])),
     maxMessageSize: c.imap.maxMessageSize,
     idleTimeoutMs: c.imap.idleTimeoutMs,
+    hibernateTimeoutMs: c.imap.hibernateTimeoutMs,
     maxUserIpConnections: c.imap.maxUserIpConnections,
     processLimit: c.imap.processLimit,
   };

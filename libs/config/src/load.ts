@@ -187,7 +187,7 @@ function finishAdmin(a: AdminRaw, dataDir: string, p: (x: string) => string): Ma
 function finish(v: Record<string, Record<string, unknown>>, base: string, errors: string[], warnings: string[]): MailConfig {
   const c = v as unknown as {
     node: MailConfig['node']; storage: { mailRoot: string | null; fsync: boolean };
-    directory: Omit<MailConfig['directory'], 'path'> & { path: string | null }; imap: Omit<MailConfig['imap'], 'idleTimeoutMs'> & { idleTimeout: number };
+    directory: Omit<MailConfig['directory'], 'path'> & { path: string | null }; imap: Omit<MailConfig['imap'], 'idleTimeoutMs' | 'hibernateTimeoutMs'> & { idleTimeout: number; hibernateTimeout: number };
     tls: { cert: string | null; key: string | null }; mailboxes: MailConfig['mailboxes']; log: MailConfig['log']; http: MailConfig['http'];
   };
   const dataDir = resolve(base, c.node.dataDir);
@@ -227,7 +227,7 @@ function finish(v: Record<string, Record<string, unknown>>, base: string, errors
     auth: withRedis(v.auth as unknown as MailConfig['auth'], v.redis),
     imap: {
       host: c.imap.host, port: c.imap.port, tlsPort: c.imap.tlsPort, allowPlaintextAuth: c.imap.allowPlaintextAuth,
-      maxMessageSize: c.imap.maxMessageSize, idleTimeoutMs: c.imap.idleTimeout, maxUserIpConnections: c.imap.maxUserIpConnections,
+      maxMessageSize: c.imap.maxMessageSize, idleTimeoutMs: c.imap.idleTimeout, hibernateTimeoutMs: c.imap.hibernateTimeout, maxUserIpConnections: c.imap.maxUserIpConnections,
       processLimit: c.imap.processLimit,
     },
     tls: { cert: c.tls.cert === null ? null : p(c.tls.cert), key: c.tls.key === null ? null : p(c.tls.key), generatedDir: resolve(dataDir, 'tls') },

@@ -37,6 +37,8 @@ export interface MailConfig {
     allowPlaintextAuth: boolean;
     maxMessageSize: number;
     idleTimeoutMs: number;
+    /** IDLE hibernation (Dovecot imap_hibernate_timeout); 0 = off. */
+    hibernateTimeoutMs: number;
     maxUserIpConnections: number;
     /** Connections at a time (Dovecot service imap process_limit, one client per process; UCS 400). */
     processLimit: number;
@@ -285,6 +287,8 @@ export const SCHEMA: Record<keyof MailConfig, SectionSpec> = {
       'APPENDLIMIT (RFC 7889). Bounded (64 MiB) so one client cannot fill the disk with one literal; above typical MTA limits (UCS postfix: 10 MiB).'),
     idleTimeout: leaf(duration(10_000, 24 * 3_600_000), LIMITS.imapIdleTimeoutMs,
       'RFC 3501 §5.4: an autologout timer must be at least 30 minutes.'),
+    hibernateTimeout: leaf(duration(0, 3_600_000), LIMITS.imapHibernateTimeoutMs,
+      'Dovecot imap_hibernate_timeout: an IDLE session quiet this long is reduced to a compact record (socket, tag, shared snapshot) and rebuilt on input or a mailbox change; 0 = off.'),
     maxUserIpConnections: leaf(integer(1, 100_000), 10,
       'Dovecot/UCS mail_max_userip_connections = 10: enough for clients that open one connection per folder, stops runaway clients.'),
     processLimit: leaf(integer(1, 1_000_000), LIMITS.loginProcessLimit, 'IMAP connections at a time (Dovecot service imap process_limit, UCS 400); past it * BYE [UNAVAILABLE] and the process_limit warning.'),

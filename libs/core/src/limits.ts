@@ -17,6 +17,8 @@ export const LIMITS = {
   imapMaxCommandBytes: 8 * 1024 * 1024,
   /** RFC 3501 §5.4: autologout timer at least 30 minutes; applies before and after login. (config) */
   imapIdleTimeoutMs: 30 * 60 * 1000,
+  /** IDLE hibernation (imap.hibernateTimeout; Dovecot imap_hibernate_timeout, whose default 0 is off): see libs/imap-server/src/hibernate.ts. */
+  imapHibernateTimeoutMs: 30_000,
   /** Pre-login clients get less patience: Dovecot's login processes drop idle clients after 60 s–3 min. (config) */
   imapPreAuthTimeoutMs: 3 * 60 * 1000,
   /** A client that does not read our output for this long is dropped (slow-client guard, Aedes drainTimeout). */

@@ -25,6 +25,8 @@ export interface ImapServerConfig {
   maxMessageSize: number;
   /** RFC 3501 §5.4 autologout, ms. */
   idleTimeoutMs: number;
+  /** IDLE hibernation after this many ms (imap.hibernateTimeout, Dovecot imap_hibernate_timeout); 0 or absent = off. */
+  hibernateTimeoutMs?: number;
   /** Max IMAP connections per user and client IP (mail_max_userip_connections; cluster-wide in issue 6). */
   maxUserIpConnections: number;
   /** Connections at a time (Dovecot service imap process_limit); absent = unlimited. Read on every accept. */

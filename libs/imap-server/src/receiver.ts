@@ -9,6 +9,8 @@ export interface Receiver {
   acceptLiteral(): void;
   rejectLiteral(): void;
   expectLine(): void;
+  /** Bytes pushed but not yet consumed (IDLE hibernation needs none pending). */
+  readonly buffered: number;
 }
 
 /**

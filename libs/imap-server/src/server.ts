@@ -11,10 +11,13 @@ import { Session, type SessionHost } from './session.js';
 import { MemoryRegistry } from '../../registry/src/memory.js';
 import { SessionSlots } from '../../registry/src/slots.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { HibernationRegistry } from './hibernate.js';
 
 export class ImapServer implements SessionHost {
   readonly deps: ImapServerDeps;
   readonly metrics: ServerMetrics;
+  /** IDLE sessions hibernated (hibernate.ts; imap_hibernated_sessions). */
+  readonly hibernation: HibernationRegistry;
   private cfg: ImapServerConfig;
   private tlsCtx: SecureContext | null;
   private readonly listeners: Listeners;
@@ -27,6 +30,7 @@ export class ImapServer implements SessionHost {
     this.cfg = deps.config;
     this.tlsCtx = deps.tls;
     this.metrics = createMetrics(deps.metrics);
+    this.hibernation = new HibernationRegistry(deps.metrics);
     this.listeners = new Listeners({
       tls: () => this.tlsCtx, idPrefix: '',
       onConnection: (sock, secure, id) => this.startSession(sock, secure, id),

@@ -21,6 +21,7 @@ import { handleAppend } from './commands/append.js';
 import type { ServerMetrics } from './metrics.js';
 import { preAuthCapabilities, postAuthCapabilities } from './capabilities.js';
 import { sessionLogger } from './session-log.js';
+import { compactView, restoreView, viewUnchanged, type HibernatedIdle, type HibernationRegistry } from './hibernate.js';
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
 
@@ -33,7 +34,12 @@ export interface SessionHost {
   /** Registers user+ip; false when mail_max_userip_connections is exceeded. */
   claimUserIp(session: Session, user: string): Promise<boolean>;
   sessionEnded(session: Session): void;
+  /** IDLE sessions hibernated (hibernate.ts). */
+  hibernation: HibernationRegistry;
 }
+
+/** What a hibernated session's receiver field points at: one shared, never fed parser (a fresh one is made on wake). */
+let sleepingReceiver: Receiver | null = null;
 
 /** EXPUNGE may not be sent while answering these (non-UID) commands: RFC 3501 §7.4.1. */
 const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH']);
@@ -62,6 +68,11 @@ export class Session {
   private unwatch: (() => void) | null = null;
   private changeWaiters: Array<() => void> = [];
   private filling: Promise<boolean> | null = null;
+  /** Detaches a pending fill() from the socket (hibernation). */
+  private fillCancel: (() => void) | null = null;
+  /** Set while the session is hibernated in IDLE (hibernate.ts). */
+  private hib: HibernatedIdle | null = null;
+  private loopGen = 0;
   private eof = false;
   private badCommands = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -104,17 +115,33 @@ export class Session {
     const caps = this.capabilities();
     this.write(`* OK [CAPABILITY ${caps.join(' ')}] ${this.config.hostname} ready.\r\n`);
     this.resetTimer();
+    await this.loop(null);
+  }
+
+  /**
+   * The command loop; `resume` first finishes an IDLE woken from hibernation. The loop returns
+   * without shutting down when IDLE hibernates: wake() starts it again.
+   */
+  private async loop(resume: Command | null): Promise<void> {
+    // A wake right after hibernate() may start a new loop before this one has unwound: the older one then only returns.
+    const gen = ++this.loopGen;
     try {
+      if (resume) {
+        await this.runCommand(resume, true);
+        await this.drain();
+      }
       while (this.state !== 'logout' && !this.closed) {
+        if (this.hib || gen !== this.loopGen) return;
         const ev = await this.nextEvent();
         if (!ev) break;
         await this.handleEvent(ev);
+        if (this.hib || gen !== this.loopGen) return;
         await this.drain();
       }
     } catch (err) {
       if (!this.closed) this.log.error({ err }, 'session failed');
     } finally {
-      await this.shutdown();
+      if (!this.hib && gen === this.loopGen) await this.shutdown();
     }
   }
 
@@ -172,8 +199,9 @@ export class Session {
       sock.on('readable', tryRead);
       sock.on('end', onEnd);
       sock.on('close', onEnd);
+      this.fillCancel = () => { cleanup(); resolve(false); };
       tryRead();
-    }).finally(() => { this.filling = null; });
+    }).finally(() => { this.filling = null; this.fillCancel = null; });
     return this.filling;
   }
 
@@ -351,12 +379,13 @@ export class Session {
     }
   }
 
-  async runCommand(cmd: Command): Promise<void> {
+  /** `resumed`: the command (IDLE) was started before a hibernation; it goes on, its state already checked. */
+  async runCommand(cmd: Command, resumed = false): Promise<void> {
     const def = COMMANDS[cmd.name];
     const name = cmd.uid ? `UID ${cmd.name}` : cmd.name;
-    await this.rateLimit();
+    if (!resumed) await this.rateLimit();
     await this.timed(name, async () => {
-      if (!def || !def.states.includes(this.state) || (cmd.uid && !def.uid)) {
+      if (!resumed && (!def || !def.states.includes(this.state) || (cmd.uid && !def.uid))) {
         const text = !def || (cmd.uid && !def.uid) ? 'Unknown command' : 'Command not valid in this state';
         this.write(`${cmd.tag} BAD ${text}\r\n`);
         this.countBad();
@@ -365,13 +394,15 @@ export class Session {
       this.current = cmd;
       let reply: Reply;
       try {
-        reply = (await def.handler(this, cmd)) ?? { status: 'OK', text: `${name} completed` };
+        reply = (await def!.handler(this, resumed ? { ...cmd, resumed: true } : cmd)) ?? { status: 'OK', text: `${name} completed` };
       } catch (e) {
         const m = mapError(e, this.log);
         reply = { status: m.status, code: m.code ?? undefined, text: m.text };
       } finally {
         this.current = null;
       }
+      // Hibernated (hibernate.ts): no reply yet; the woken IDLE sends it.
+      if (reply.hibernated) return 'HIBERNATED';
       if (this.state === 'selected' && !reply.skipSync) {
         try {
           await this.syncView(!(NO_EXPUNGE.has(cmd.name) && !cmd.uid));
@@ -434,7 +465,62 @@ export class Session {
       const w = this.changeWaiters;
       this.changeWaiters = [];
       for (const f of w) f();
+      if (this.hib) this.wake();
     });
+  }
+
+  // ---------------------------------------------------------------- IDLE hibernation (hibernate.ts)
+
+  get hibernated(): boolean { return this.hib !== null; }
+
+  /** Nothing pending: no unread input, no unsent output, no change not yet told. */
+  canHibernate(): boolean {
+    return !this.closed && !this.hib && !this.changed && this.receiver.buffered === 0 && !this.outText && this.outParts.length === 0
+      && !this.flushQueued && this.socket.writableLength === 0 && !this.socket.destroyed && !this.socket.readableEnded
+      && (this.state === 'auth' || (this.state === 'selected' && this.view !== null));
+  }
+
+  /**
+   * Called by IDLE (commands/idle.ts), which then returns { hibernated: true } so the command loop
+   * unwinds. Detaches the pending read, drops the change waiters and the parser, compacts the view.
+   */
+  hibernate(cmd: Command): void {
+    this.fillCancel?.();
+    this.changeWaiters = [];
+    const sock = this.socket;
+    const onInput = (): void => { this.wake(); };
+    this.hib = { cmd, view: this.view ? compactView(this.view) : null, onInput };
+    this.view = null;
+    sleepingReceiver ??= createReceiver(this.config.maxMessageSize);
+    this.receiver = sleepingReceiver;
+    // 'readable' keeps the socket in paused mode: input waits in the kernel and stream buffers for the woken loop.
+    sock.on('readable', onInput);
+    sock.on('end', onInput);
+    this.host.hibernation.add(this);
+  }
+
+  /** Rebuilds the session and resumes IDLE: client input, a folder change, kick, autologout, shutdown. */
+  wake(): void {
+    const h = this.hib;
+    if (!h) return;
+    this.hib = null;
+    this.host.hibernation.remove(this);
+    this.socket.off('readable', h.onInput);
+    this.socket.off('end', h.onInput);
+    this.receiver = createReceiver(this.config.maxMessageSize);
+    this.receiver.expectLine();
+    if (h.view) this.view = restoreView(h.view);
+    void this.loop(h.cmd);
+  }
+
+  /** The periodic check of a hibernated session (the inotify watch may not see NFS writes). */
+  hibernatedPoll(): void {
+    const h = this.hib;
+    const mb = this.mailbox;
+    if (!h || !mb || !h.view) return;
+    mb.sync({ maxStaleMs: LIMITS.maildirSyncMaxStaleMs }).then((snap) => {
+      if (this.hib === h && h.view && !viewUnchanged(h.view, snap)) this.wake();
+    }, () => { if (this.hib === h) this.wake(); });
   }
 
   /** Resolves on the next watch() notification (IDLE). */
@@ -507,6 +593,7 @@ export class Session {
     const w = this.changeWaiters;
     this.changeWaiters = [];
     for (const f of w) f();
+    this.wake();
   }
 
   private async shutdown(): Promise<void> {
@@ -534,6 +621,8 @@ export class Session {
     this.changeWaiters = [];
     for (const f of w) f();
     this.host.sessionEnded(this);
+    // A hibernated session has no loop to run shutdown(): the woken one does.
+    this.wake();
   }
 
   get isClosed(): boolean { return this.closed; }

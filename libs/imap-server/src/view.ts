@@ -67,6 +67,13 @@ export class MailboxView {
 
   get exists(): number { return this.entries.length; }
 
+  /** The snapshot arrays last applied (IDLE hibernation keeps them instead of the entries; hibernate.ts). */
+  lastSnapshot(): { messages: readonly MessageRecord[]; recent: ReadonlySet<number> } | null {
+    return this.lastMessages && this.lastRecent ? { messages: this.lastMessages, recent: this.lastRecent } : null;
+  }
+
+  pendingExpunges(): number { return this.pendingExpunged; }
+
   entry(uid: number): ViewEntry | undefined { return this.byUid.get(uid); }
 
   seqOf(uid: number): number {

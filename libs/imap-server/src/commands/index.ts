@@ -27,6 +27,8 @@ export interface Reply {
   bye?: string;
   /** Runs after the tagged reply was queued (STARTTLS handshake). */
   after?: () => Promise<void>;
+  /** IDLE hibernated (hibernate.ts): no tagged reply now, the loop unwinds; the woken IDLE replies. */
+  hibernated?: boolean;
 }
 
 /** The command variant(s) whose name includes N (some variants share a shape, e.g. DELETE/SUBSCRIBE). */
