@@ -68,6 +68,8 @@ export class EnvelopeCache {
   private winAt = 0;
   /** The buffer sync loads read into (dropped with the window). */
   private winBuf: Buffer | null = null;
+  /** The last sync load filled winBuf (the file goes on: the next load may read more at once). */
+  private winFilled = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushQueued = false;
@@ -214,9 +216,23 @@ export class EnvelopeCache {
       } else if (this.openReaderSync()) {
         // Sync loads reuse one buffer (nothing holds a view of the window across a load; see scanSteps);
         // async loads may overlap, so each gets its own.
-        const buf = need.len <= WINDOW ? (this.winBuf ??= Buffer.allocUnsafe(WINDOW)) : Buffer.allocUnsafe(need.len);
+        // Starts at a page and doubles (up to WINDOW) only while loads fill it: a small folder's cache
+        // file does not cost a 256 KB buffer per open folder (thousands of idle sessions each keep
+        // their folder open), a 100,000-record file still gets the full read-ahead after a few loads.
+        let buf: Buffer;
+        if (need.len > WINDOW) buf = Buffer.allocUnsafe(need.len);
+        else {
+          const cur = this.winBuf?.length ?? 0;
+          const want = Math.min(WINDOW, Math.max(need.len, 4096, this.winFilled ? cur * 2 : cur));
+          if (cur < want) this.winBuf = Buffer.allocUnsafe(want);
+          buf = this.winBuf!;
+        }
         this.win = null;
-        try { this.setWindow(buf, readAtSync(this.rfd, buf, need.off), need.off); } catch { this.closeReader(); }
+        try {
+          const n = readAtSync(this.rfd, buf, need.off);
+          this.winFilled = n === buf.length;
+          this.setWindow(buf, n, need.off);
+        } catch { this.closeReader(); }
       }
       r = g.next(v);
     }
