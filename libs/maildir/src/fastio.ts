@@ -75,7 +75,6 @@ function timed<T>(fn: () => T): T {
     if (ms > SLOW_CALL_MS && !preempted(ms)) {
       const now = Date.now();
       if (now - firstSlowAt > SLOW_SPAN_MS) { firstSlowAt = now; slowHits = 0; }
-      if (process.env.W2_FASTIO_DEBUG) process.stderr.write(`W2DEBUG slow sync call ${ms.toFixed(1)} ms pid ${process.pid} hits ${slowHits + 1}\n`);
       if (++slowHits >= SLOW_HITS) { slowUntil = now + SLOW_BACKOFF_MS; slowHits = 0; }
     }
     if (sliceStart === 0) sliceStart = t0;
