@@ -22,6 +22,7 @@ import type { ServerMetrics } from './metrics.js';
 import { preAuthCapabilities, postAuthCapabilities } from './capabilities.js';
 import { sessionLogger } from './session-log.js';
 import { compactView, restoreView, viewUnchanged, type HibernatedIdle, type HibernationRegistry } from './hibernate.js';
+import { waitDrain } from '../../netio/src/drain.js';
 
 export type SessionState = 'notauth' | 'auth' | 'selected' | 'logout';
 
@@ -285,14 +286,7 @@ export class Session {
     this.flush();
     const sock = this.socket;
     while (!sock.destroyed && sock.writableLength > limit) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => { cleanup(); resolve(false); }, LIMITS.outputDrainTimeoutMs);
-        const onDrain = () => { cleanup(); resolve(true); };
-        const onClose = () => { cleanup(); resolve(false); };
-        const cleanup = () => { clearTimeout(t); sock.off('drain', onDrain); sock.off('close', onClose); };
-        sock.on('drain', onDrain);
-        sock.on('close', onClose);
-      });
+      const ok = await waitDrain(sock, LIMITS.outputDrainTimeoutMs);
       if (!ok) {
         if (!sock.destroyed) {
           this.log.info('client does not read its output; dropping');

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { LIMITS } from '../../core/src/limits.js';
 import { endGracefully } from '../../netio/src/close.js';
+import { waitDrain } from '../../netio/src/drain.js';
 import { LmtpReceiver } from '../../lmtp-codec/src/receiver.js';
 import { formatReply, reply, type Reply } from '../../lmtp-codec/src/reply.js';
 import type { Command, ReceiverEvent } from '../../lmtp-codec/src/types.js';
@@ -88,11 +89,8 @@ export class LmtpSession {
   private async drain(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.closed) return;
     this.socket.uncork();
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { this.socket.destroy(); resolve(); }, LIMITS.outputDrainTimeoutMs);
-      this.socket.once('drain', () => { clearTimeout(t); resolve(); });
-      this.socket.once('close', () => { clearTimeout(t); resolve(); });
-    });
+    // A client that stopped reading is cut off (a closed one needs nothing).
+    if (!(await waitDrain(this.socket, LIMITS.outputDrainTimeoutMs))) this.socket.destroy();
     this.socket.cork();
   }
 

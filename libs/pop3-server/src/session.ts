@@ -18,6 +18,7 @@ import type { Pop3ServerConfig, Pop3ServerDeps } from './deps.js';
 import type { Pop3Metrics } from './metrics.js';
 import { errorReply } from './errors.js';
 import { COMMANDS } from './commands/index.js';
+import { waitDrain } from '../../netio/src/drain.js';
 
 export type Pop3State = 'authorization' | 'transaction' | 'update' | 'closed';
 
@@ -189,14 +190,7 @@ export class Pop3Session {
     const sock = this.socket;
     if (sock.writableLength > limit) this.flush(); // corked output never drains
     while (!sock.destroyed && sock.writableLength > limit) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => { cleanup(); resolve(false); }, LIMITS.outputDrainTimeoutMs);
-        const onDrain = () => { cleanup(); resolve(true); };
-        const onClose = () => { cleanup(); resolve(false); };
-        const cleanup = () => { clearTimeout(t); sock.off('drain', onDrain); sock.off('close', onClose); };
-        sock.on('drain', onDrain);
-        sock.on('close', onClose);
-      });
+      const ok = await waitDrain(sock, LIMITS.outputDrainTimeoutMs);
       if (!ok) {
         if (!sock.destroyed) { this.log.info('client does not read its output; dropping'); sock.destroy(); }
         throw new MailError('LIMIT', 'Output drain timeout');
