@@ -76,9 +76,9 @@ export function scanSizes(name: string, baseEnd: number, out: { size: number; vs
   return out;
 }
 
-/** The number spelt by s[from, to) when it is 1 to 15 ASCII digits, else -1. */
-function digitsValue(s: string, from: number, to: number): number {
-  if (to - from < 1 || to - from > 15) return -1;
+/** The number spelt by s[from, to) when it is 1 to `maxDigits` ASCII digits, else -1. */
+export function digitsValue(s: string, from: number, to: number, maxDigits = 15): number {
+  if (to - from < 1 || to - from > maxDigits) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i) - 48;

@@ -8,6 +8,7 @@
  * preserved verbatim when we rewrite. Version 1 (`1 <uidvalidity> <nextuid>`, lines `<uid> <name>`)
  * is read for old installations and written back as version 3.
  */
+import { digitsValue } from './maildir-filename.js';
 
 export interface UidlistEntry {
   uid: number;
@@ -42,18 +43,6 @@ export function parseUidlist(text: string): Uidlist {
   const u = scanUidlist(text, (uid, base, ext) => { entries.push({ uid, base, ext: ext ?? [] }); }, true);
   u.entries = entries;
   return u;
-}
-
-/** /^[0-9]{1,10}$/ read as a number; -1 when not that. */
-function u32At(s: string, from: number, to: number): number {
-  if (to - from < 1 || to - from > 10) return -1;
-  let v = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 /**
@@ -98,7 +87,7 @@ export function scanUidlist(text: string, each: (uid: number, base: string, ext:
     if (eol === pos) { pos++; continue; } // empty line
     const sp = text.indexOf(' ', pos);
     if (sp <= pos || sp >= eol) throw new UidlistParseError('bad line');
-    const uid = u32At(text, pos, sp);
+    const uid = digitsValue(text, pos, sp, 10); // /^[0-9]{1,10}$/
     if (uid < 0) throw new UidlistParseError(`bad uid: ${text.slice(pos, Math.min(sp, pos + 20))}`);
     if (uid > U32_MAX) throw new UidlistParseError('uid out of range');
     if (uid === 0 || uid <= last) throw new UidlistParseError('uids not ascending');
