@@ -3,12 +3,13 @@
  * (two backend mail nodes as processes, users homed on each site) and proxy processes in front.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { hashPassword } from '../../libs/directory/src/file/password.js';
 import { startSlapd, freePort, type Slapd } from '../../libs/testing/src/slapd.js';
+import { mailFiles } from '../../libs/testing/src/maildir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -133,20 +134,7 @@ ${map('pop3', more.pop3Backends)}${map('sieve', more.sieveBackends)}`);
   return path;
 }
 
-/** Message files (new/ and cur/ of every folder) under a mail root. */
-export function mailFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\/(new|cur)$/.test(d)) out.push(p);
-    }
-  };
-  walk(root);
-  return out;
-}
+export { mailFiles };
 
 /**
  * The cluster's directory for slapd (UCS schema): alice homed on site-a.test, bob on site-b.test,

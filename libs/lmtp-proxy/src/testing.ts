@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProc, type Proc } from '../../../services/proxy/testing.js';
 import { FileDirectory } from '../../directory/src/file/file-directory.js';
@@ -16,6 +16,7 @@ import { BackendSet } from './backends.js';
 import { MemoryDeliveredStore } from './dedup.js';
 import type { ProxyLogger } from './deps.js';
 import { LmtpReceiver } from '../../lmtp-codec/src/receiver.js';
+import { mailFiles } from '../../testing/src/maildir.js';
 
 export const SITE_A = 'site-a.test';
 export const SITE_B = 'site-b.test';
@@ -82,18 +83,7 @@ sasl: { port: null, socket: false }
 /** Message files of one user under a backend's mail root (all folders). */
 export function mailOf(b: { data: string }, user: string): string[] {
   const [local, domain] = user.split('@');
-  const home = join(b.data, 'mail', domain!, local!, 'Maildir');
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\/(new|cur)$/.test(d)) out.push(p);
-    }
-  };
-  walk(home);
-  return out;
+  return mailFiles(join(b.data, 'mail', domain!, local!, 'Maildir'));
 }
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
