@@ -5,6 +5,7 @@ import { reply } from '../../lmtp-codec/src/reply.js';
 import type { LmtpProxyDeps } from './deps.js';
 import { ProxySession } from './session.js';
 import { breakerValue, proxyMetrics, type ProxyMetrics } from './metrics.js';
+import { stopGracefully } from '../../netio/src/shutdown.js';
 
 export class LmtpProxy {
   private readonly servers: Server[] = [];
@@ -61,14 +62,7 @@ export class LmtpProxy {
    * stored the message would make Postfix send it again), then 421 to every session.
    */
   async close(graceMs = 10_000): Promise<void> {
-    const stopped = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.sessions].map((s) => s.whenIdle())),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
-    ]);
-    clearTimeout(timer);
-    for (const s of this.sessions) s.close(reply(421, '4.3.2', `${this.deps.config.hostname} Service shutting down`));
-    await stopped;
+    await stopGracefully(this.servers, this.sessions, graceMs,
+      (s) => s.close(reply(421, '4.3.2', `${this.deps.config.hostname} Service shutting down`)));
   }
 }

@@ -6,6 +6,7 @@ import type { LmtpServerConfig, LmtpServerDeps } from './deps.js';
 import { LmtpSession } from './session.js';
 import { lmtpMetrics, type LmtpMetrics } from './metrics.js';
 import { removeStaleSpool } from '../../delivery/src/stale-spool.js';
+import { stopGracefully } from '../../netio/src/shutdown.js';
 
 export class LmtpServer {
   private readonly servers: Server[] = [];
@@ -78,14 +79,7 @@ export class LmtpServer {
    * a cut-off reply makes Postfix deliver again, a duplicate), then says 421 to every session.
    */
   async close(graceMs = 10_000): Promise<void> {
-    const stopped = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.sessions].map((s) => s.whenIdle())),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
-    ]);
-    clearTimeout(timer);
-    for (const s of this.sessions) s.close(reply(421, '4.3.2', `${this.deps.config.hostname} Service shutting down`));
-    await stopped;
+    await stopGracefully(this.servers, this.sessions, graceMs,
+      (s) => s.close(reply(421, '4.3.2', `${this.deps.config.hostname} Service shutting down`)));
   }
 }
