@@ -13,13 +13,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 import { ImapFlow } from 'imapflow';
 import { Redis } from 'ioredis';
+import { freePort } from '../libs/testing/src/ports.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'helm/mailstack');
@@ -57,13 +58,6 @@ after(async () => {
   } catch { /* Redis down: the test itself has failed already */ } finally { r.disconnect(); }
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const a = s.address() as { port: number }; s.close(() => resolve(a.port)); });
-  });
-}
 
 /** Renders the chart with these container ports (one set per "pod": on one machine they cannot share). */
 async function render(release: string): Promise<{ docs: Obj[]; ports: Record<string, number> }> {

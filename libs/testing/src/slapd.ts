@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'ldapts';
+import { freePort } from './ports.js';
 
 export const SLAPD_BIN = '/usr/sbin/slapd';
 export const SLAPADD_BIN = '/usr/sbin/slapadd';
@@ -56,16 +57,7 @@ export interface Slapd {
 }
 
 /** A free TCP port on 127.0.0.1 (tiny race until the server binds it; fine for tests). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
