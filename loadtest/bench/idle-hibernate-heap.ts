@@ -8,7 +8,8 @@
  * The server runs in this process (the test harness: Maildir store, one user per session, each
  * INBOX with one message); the clients run in a forked child so their sockets do not count. Figures:
  * process.memoryUsage().heapUsed after gc() with all sessions in IDLE (and, with --hibernate > 0,
- * hibernated) minus before the first session, per session; then every client sends DONE and must
+ * hibernated) minus before the first session, per session (rss the same way: it includes memory
+ * outside the JS heap, such as socket and inotify handles and buffers); then every client sends DONE and must
  * get its tagged OK (the wake path at scale), with the CPU time this process spent on it.
  */
 import { fork } from 'node:child_process';
@@ -25,9 +26,10 @@ const SNAP = arg('snap', '');
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function settle(): Promise<number> {
+async function settle(): Promise<{ heap: number; rss: number }> {
   for (let i = 0; i < 4; i++) { gc!(); await new Promise((r) => setTimeout(r, 50)); }
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
 }
 
 async function server(): Promise<void> {
@@ -54,7 +56,7 @@ async function server(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const out = {
     sessions: N, connected: ready.n, hibernateTimeoutMs: HIB, hibernated,
-    heapPerSessionBytes: Math.round((heap1 - heap0) / N),
+    heapPerSessionBytes: Math.round((heap1.heap - heap0.heap) / N), rssPerSessionBytes: Math.round((heap1.rss - heap0.rss) / N),
     doneOk: done.ok, doneWallMs: done.ms, doneCpuUsPerSession: Math.round((cpu.user + cpu.system) / N),
   };
   console.log(JSON.stringify(out));

@@ -119,6 +119,11 @@ function samples(name: ServerName, r: RunResult): Sample[] {
     add('SELECT cold', 'ms', L.selectColdMs);
     add('UID FETCH 1:* (FLAGS) cold', 'ms', L.fetchFlagsColdMs);
     if (L.selectColdMs !== undefined && L.fetchFlagsColdMs !== undefined) add('SELECT + UID FETCH FLAGS cold', 'ms', L.selectColdMs + L.fetchFlagsColdMs);
+    if (L.selectColdCpuMs !== undefined && L.fetchFlagsColdCpuMs !== undefined) {
+      add('SELECT cold: server CPU', 'ms', L.selectColdCpuMs);
+      add('UID FETCH FLAGS cold: server CPU', 'ms', L.fetchFlagsColdCpuMs);
+      add('SELECT + FETCH cold: server CPU', 'ms', L.selectColdCpuMs + L.fetchFlagsColdCpuMs);
+    }
     add('SELECT warm', 'ms', L.selectWarmMs);
     add('UID FETCH 1:* (FLAGS) warm', 'ms', L.fetchFlagsWarmMs);
     if (L.selectWarmMs !== undefined && L.fetchFlagsWarmMs !== undefined) add('SELECT + UID FETCH FLAGS warm', 'ms', L.selectWarmMs + L.fetchFlagsWarmMs);

@@ -4,9 +4,9 @@
  * process-per-connection mode (loadtest/lib/dovecot.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { chownTree, startDovecot } from '../lib/dovecot.js';
+import { freePort } from '../../libs/testing/src/ports.js';
 
 export type ServerName = 'ours' | 'dovecot';
 
@@ -18,18 +18,6 @@ export interface BenchServer {
   /** Before a memory sample: ours runs a full GC (Dovecot has nothing to collect). */
   settle(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface StartOptions {

@@ -3,7 +3,7 @@
  * Times are client-side (write to tagged reply, hrtime), so both servers are measured alike.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ImapClient, type ImapResponse } from '../lib/imap-client.js';
 import { memoryOf } from '../lib/dovecot.js';
 import type { BenchServer } from './imap-servers.js';
@@ -21,6 +21,9 @@ function expectCount(what: string, r: ImapResponse, n: number): void {
 export interface LargeFolderResult {
   selectColdMs: number;
   fetchFlagsColdMs: number;
+  /** Server CPU (all threads of its processes, ns precision) during the cold SELECT and the cold FETCH. */
+  selectColdCpuMs: number;
+  fetchFlagsColdCpuMs: number;
   selectWarmMs: number;
   fetchFlagsWarmMs: number;
   envelopeColdMs: number;
@@ -41,10 +44,15 @@ export async function largeFolder(server: BenchServer, user: string, password: s
   // Cold: the first SELECT ever on this copy (both servers build their index from the bare Maildir).
   let c = await connect(server.port);
   await c.login(user, password);
+  const pids = server.pids(); // after LOGIN: Dovecot's imap process for this session exists
+  const cpu0 = threadCpuMs(pids);
   const sc = await c.ok('SELECT INBOX', { timeoutMs: BIG_TIMEOUT });
+  const cpu1 = threadCpuMs(pids);
   const fc = await c.ok('UID FETCH 1:* (FLAGS)', { collect: false, timeoutMs: BIG_TIMEOUT });
+  const cpu2 = threadCpuMs(pids);
   expectCount('UID FETCH FLAGS (cold)', fc, messages);
   await c.logout();
+  const coldCpu = { selectColdCpuMs: cpu1 - cpu0, fetchFlagsColdCpuMs: cpu2 - cpu1 };
   // Warm: a new session (for Dovecot a new imap process) on the same folder.
   c = await connect(server.port);
   await c.login(user, password);
@@ -53,7 +61,7 @@ export async function largeFolder(server: BenchServer, user: string, password: s
   expectCount('UID FETCH FLAGS (warm)', fw, messages);
   if (selectOnly) {
     await c.logout();
-    return { selectColdMs: sc.ms, fetchFlagsColdMs: fc.ms, selectWarmMs: sw.ms, fetchFlagsWarmMs: fw.ms };
+    return { selectColdMs: sc.ms, fetchFlagsColdMs: fc.ms, ...coldCpu, selectWarmMs: sw.ms, fetchFlagsWarmMs: fw.ms };
   }
   const ec = await c.ok('FETCH 1:* (ENVELOPE)', { collect: false, timeoutMs: BIG_TIMEOUT });
   expectCount('FETCH ENVELOPE (cold)', ec, messages);
@@ -70,7 +78,7 @@ export async function largeFolder(server: BenchServer, user: string, password: s
   const st = await c.ok(`SEARCH TEXT ${rareWord}`, { timeoutMs: BIG_TIMEOUT });
   await c.logout();
   return {
-    selectColdMs: sc.ms, fetchFlagsColdMs: fc.ms, selectWarmMs: sw.ms, fetchFlagsWarmMs: fw.ms,
+    selectColdMs: sc.ms, fetchFlagsColdMs: fc.ms, ...coldCpu, selectWarmMs: sw.ms, fetchFlagsWarmMs: fw.ms,
     envelopeColdMs: ec.ms, envelopeWarmMs: ew.ms, searchBodyMs: sb.ms, searchTextMs: st.ms,
     searchBodyHits: searchHits(sb), searchTextHits: searchHits(st),
   };
@@ -92,6 +100,22 @@ export function serverCpuMs(pids: number[]): number {
     } catch { /* exited */ }
   }
   return ticks * 10; // USER_HZ = 100 on Linux
+}
+
+/**
+ * CPU time (ms, ns precision) used so far by every thread of the given live processes
+ * (/proc/<pid>/task/<tid>/schedstat: time on CPU), for spans too short for 10 ms ticks.
+ */
+export function threadCpuMs(pids: number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const t of tids) {
+      try { ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* exited */ }
+    }
+  }
+  return ns / 1e6;
 }
 
 export interface MixedResult {

@@ -20,14 +20,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chownTree, dovecotVersion, startDovecot, type DovecotInstance } from '../lib/dovecot.js';
+import { arg, numbers } from '../lib/bench-args.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const seconds = Number(arg('seconds', '10'));
-const connsList = arg('conns', '1,8').split(',').map(Number);
-const sizes = arg('sizes', '4096,102400').split(',').map(Number);
+const connsList = numbers('conns', '1,8');
+const sizes = numbers('sizes', '4096,102400');
 const nUsers = Number(arg('users', '8'));
 const servers = arg('servers', 'ours,dovecot').split(',');
 const jsonOut = arg('json', '');

@@ -14,14 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProc, type Proc } from '../../services/proxy/testing.js';
 import { hashPassword } from '../../libs/directory/src/file/password.js';
+import { loopbackBackends, mailNode, nodeYaml, proxyNode } from '../../libs/testing/src/node-config.js';
+import { arg, numbers } from '../lib/bench-args.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const seconds = Number(arg('seconds', '10'));
-const connsList = arg('conns', '1,8').split(',').map(Number);
-const sizes = arg('sizes', '4096,102400').split(',').map(Number);
+const connsList = numbers('conns', '1,8');
+const sizes = numbers('sizes', '4096,102400');
 const jsonOut = arg('json', '');
 const fsync = process.env.BENCH_FSYNC !== '0';
 const USERS = 8;
@@ -97,26 +95,15 @@ async function main(): Promise<void> {
   const procs: Proc[] = [];
   try {
     const pw = hashPassword('pw');
-    const users = ['users:'];
+    const lines = ['users:'];
     for (let i = 0; i < USERS; i++) {
-      users.push(`  a${i}@bench.example: { password: "${pw}", homeServer: site-a }`, `  b${i}@bench.example: { password: "${pw}", homeServer: site-b }`);
+      lines.push(`  a${i}@bench.example: { password: "${pw}", homeServer: site-a }`, `  b${i}@bench.example: { password: "${pw}", homeServer: site-b }`);
     }
-    writeFileSync(join(dir, 'users.yaml'), users.join('\n') + '\n');
+    writeFileSync(join(dir, 'users.yaml'), lines.join('\n') + '\n');
+    const users = join(dir, 'users.yaml');
     const backend = (name: string) => {
       mkdirSync(join(dir, name), { recursive: true });
-      writeFileSync(join(dir, `${name}.yaml`), `node: { hostname: ${name}, dataDir: ${join(dir, name)} }
-directory: { path: ${join(dir, 'users.yaml')} }
-storage: { fsync: ${fsync} }
-imap: { host: 127.0.0.1, port: null, tlsPort: null }
-pop3: { host: 127.0.0.1, port: null, tlsPort: null }
-lmtp: { host: 127.0.0.1, port: 0, socket: false }
-managesieve: { host: 127.0.0.1, port: null }
-quotaStatus: { port: null }
-http: { port: null }
-admin: { port: null }
-log: { level: warn }
-sasl: { port: null, socket: false }
-`);
+      writeFileSync(join(dir, `${name}.yaml`), nodeYaml(mailNode({ hostname: name, dataDir: join(dir, name), users, fsync, lmtp: 0, logLevel: 'warn' })));
       const p = startProc('mail', join(dir, `${name}.yaml`));
       procs.push(p);
       return p;
@@ -125,13 +112,10 @@ sasl: { port: null, socket: false }
     const aPort = Number((await A.waitFor(/^listening lmtp 127\.0\.0\.1:(\d+)$/m))[1]);
     const bPort = Number((await B.waitFor(/^listening lmtp 127\.0\.0\.1:(\d+)$/m))[1]);
     mkdirSync(join(dir, 'proxy'), { recursive: true });
-    writeFileSync(join(dir, 'proxy.yaml'), `node: { hostname: proxy, dataDir: ${join(dir, 'proxy')} }
-directory: { path: ${join(dir, 'users.yaml')} }
-http: { port: null }
-log: { level: warn }
-sasl: { port: null, socket: false }
-proxy: { host: 127.0.0.1, masterUser: proxy, masterPassword: unused, lmtpPort: 0, lmtpSocket: false, lmtpBackends: { site-a: "127.0.0.1:${aPort}", site-b: "127.0.0.1:${bPort}" } }
-`);
+    writeFileSync(join(dir, 'proxy.yaml'), nodeYaml(proxyNode({
+      hostname: 'proxy', dataDir: join(dir, 'proxy'), users, logLevel: 'warn',
+      proxy: { masterUser: 'proxy', masterPassword: 'unused', lmtpPort: 0, lmtpSocket: false, lmtpBackends: loopbackBackends({ 'site-a': aPort, 'site-b': bPort }) },
+    })));
     const P = startProc('proxy', join(dir, 'proxy.yaml'));
     procs.push(P);
     await P.waitFor(/proxy node .* ready/);

@@ -13,11 +13,7 @@ import { smtpRelay } from '../../libs/delivery/src/relay.js';
 import { LmtpServer } from '../../libs/lmtp-server/src/server.js';
 import { LIMITS } from '../../libs/core/src/limits.js';
 import type { Directory, UserRecord } from '../../libs/directory/src/types.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
+import { arg } from '../lib/bench-args.js';
 
 const root = arg('root', '');
 const spool = arg('spool', '');

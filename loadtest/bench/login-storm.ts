@@ -15,16 +15,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { startSlapd } from '../../libs/testing/src/slapd.js';
+import { BASE_LDIF, startSlapd } from '../../libs/testing/src/slapd.js';
 import { startImapWith, type ImapWithDirectory } from '../../libs/testing/src/imap.js';
 import { RawClient } from '../../libs/imap-server/src/testing.js';
 import { LdapDirectory } from '../../libs/directory/src/ldap/index.js';
 import { CachingDirectory, createAuthRedis, redisReady } from '../../libs/auth/src/index.js';
+import { arg } from '../lib/bench-args.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const USERS = Number(arg('users', '2000'));
 const LOGINS = Number(arg('logins', '20000'));
 const CONCURRENCY = Number(arg('concurrency', '32'));
@@ -33,17 +30,7 @@ const JSON_OUT = arg('json', '');
 const PREFIX = `bench:login-storm:${randomBytes(4).toString('hex')}:`;
 
 function usersLdif(n: number): string {
-  const head = `dn: dc=example,dc=org
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: cn=users,dc=example,dc=org
-objectClass: organizationalRole
-cn: users
-`;
-  const out = [head];
+  const out = [BASE_LDIF];
   for (let i = 0; i < n; i++) {
     out.push(`
 dn: uid=u${i},cn=users,dc=example,dc=org

@@ -19,11 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chownTree, startDovecot, type DovecotInstance } from '../lib/dovecot.js';
 import { copyMaildir, generateMaildir } from '../lib/maildir-gen.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
+import { arg } from '../lib/bench-args.js';
 
 const MESSAGES = Number(arg('messages', '1000'));
 const BIG = Number(arg('big', '50000'));

@@ -12,11 +12,7 @@ import { Registry } from 'prom-client';
 import { MaildirStore } from '../../libs/maildir/src/index.js';
 import { Pop3Server } from '../../libs/pop3-server/src/index.js';
 import type { Directory, UserRecord } from '../../libs/directory/src/types.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
+import { arg } from '../lib/bench-args.js';
 
 const root = arg('root', '');
 if (!root) { console.error('--root is required'); process.exit(2); }

@@ -27,8 +27,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chownTree, dovecotVersion } from '../lib/dovecot.js';
-import { copyMaildir, generateMaildir } from '../lib/maildir-gen.js';
+import { dovecotVersion } from '../lib/dovecot.js';
+import { seedTwinRoots } from '../lib/twin-roots.js';
 import { patternUsers } from '../lib/users.js';
 import { parseSizes } from '../lib/tracked-message.js';
 import { decodeHistogram, newHistogram, summarize, type CommandSummary } from '../lib/stats.js';
@@ -212,16 +212,8 @@ async function main(): Promise<number> {
   chmodSync(base, 0o755);
   const creds = patternUsers('user%d@example.org', { start: 1, end: nUsers }, 'pass');
   const users = creds.map((c) => ({ user: c.user, password: c.pass, hash: hashFor(scheme, c.pass) }));
-  const oursRoot = join(base, 'ours-mail'), doveRoot = join(base, 'dovecot-mail');
   process.stderr.write(`bench:proxy: seeding ${nUsers} users x ${nMsgs} messages, {${scheme}} hashes...\n`);
-  const seed = join(base, 'seed');
-  generateMaildir({ dir: seed, messages: nMsgs, seed: 1 });
-  for (const c of creds) {
-    const [local, domain] = c.user.split('@') as [string, string];
-    copyMaildir(seed, join(oursRoot, domain, local, 'Maildir'), false);
-    copyMaildir(seed, join(doveRoot, domain, local, 'Maildir'), false);
-  }
-  chownTree(doveRoot);
+  const { oursRoot, doveRoot } = seedTwinRoots(base, creds, nMsgs);
   let setups;
   try {
     setups = await startSetups({

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { shaCryptHash } from '../../libs/directory/src/file/sha-crypt.js';
+import { loopbackBackends, mailNode, nodeYaml, proxyNode } from '../../libs/testing/src/node-config.js';
 import { descendants, startDovecot, type DovecotInstance } from '../lib/dovecot.js';
 import { freePort } from '../lib/target.js';
 
@@ -123,42 +124,25 @@ export async function startSetups(o: SetupOptions): Promise<Setups> {
   mkdirSync(join(ours, 'proxy-data'), { recursive: true });
   writeFileSync(join(ours, 'users.yaml'), `users:\n${o.users.map((u) => `  ${u.user}:\n    password: "${u.hash}"\n    homeServer: ${BACKEND_NAME}\n`).join('')}`);
   // Both our processes log at warn, as Dovecot logs only errors and warnings by default.
-  writeFileSync(join(ours, 'backend.yaml'), `node: { hostname: ${BACKEND_NAME}, dataDir: ${join(ours, 'backend-data')} }
-directory: { path: ${join(ours, 'users.yaml')} }
-storage: { mailRoot: ${o.oursRoot}, fsync: ${o.fsync} }
-imap: { host: 127.0.0.1, port: 0, tlsPort: null, allowPlaintextAuth: true, maxUserIpConnections: 100000 }
-pop3: { host: 127.0.0.1, port: null, tlsPort: null }
-lmtp: { port: null, socket: false }
-managesieve: { port: null }
-quotaStatus: { port: null }
-http: { port: null }
-admin: { port: null }
-log: { level: warn }
-sasl:
-  port: null
-  socket: false
-  trustedNetworks: [127.0.0.0/8]
-  masterUsers: { ${MASTER.user}: "${o.masterHash}" }
-  masterNetworks: [127.0.0.0/8]
-`);
+  const users = join(ours, 'users.yaml');
+  const imapLimits = { allowPlaintextAuth: true, maxUserIpConnections: 100000 };
+  const backend = mailNode({
+    hostname: BACKEND_NAME, dataDir: join(ours, 'backend-data'), users, mailRoot: o.oursRoot, fsync: o.fsync, imap: 0, logLevel: 'warn',
+    master: { user: MASTER.user, hash: o.masterHash },
+  });
+  writeFileSync(join(ours, 'backend.yaml'), nodeYaml({ ...backend, imap: { ...backend.imap, ...imapLimits } }));
   const oursBackend = await startService('mail', join(ours, 'backend.yaml'));
-  writeFileSync(join(ours, 'proxy.yaml'), `node: { hostname: proxy.test, dataDir: ${join(ours, 'proxy-data')} }
-directory: { path: ${join(ours, 'users.yaml')} }
-imap: { allowPlaintextAuth: true, maxUserIpConnections: 100000 }
-http: { port: null }
-admin: { port: null }
-quotaStatus: { port: null }
-log: { level: warn }
-sasl: { port: null, socket: false, trustedNetworks: [127.0.0.0/8] }
-proxy:
-  host: 127.0.0.1
-  imapPort: 0
-  imapTlsPort: null
-  masterUser: ${MASTER.user}
-  masterPassword: ${MASTER.password}
-  backends:
-    ${BACKEND_NAME}: 127.0.0.1:${oursBackend.ports.imap}
-`);
+  writeFileSync(join(ours, 'proxy.yaml'), nodeYaml({
+    ...proxyNode({
+      hostname: 'proxy.test', dataDir: join(ours, 'proxy-data'), users, logLevel: 'warn',
+      proxy: {
+        imapPort: 0, imapTlsPort: null, masterUser: MASTER.user, masterPassword: MASTER.password,
+        backends: loopbackBackends({ [BACKEND_NAME]: oursBackend.ports.imap! }),
+      },
+    }),
+    imap: imapLimits,
+    quotaStatus: { port: null },
+  }));
   const profArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
   let oursProxy: NodeProc;
   try { oursProxy = await startService('proxy', join(ours, 'proxy.yaml'), profArgs); } catch (e) { await oursBackend.stop(); throw e; }

@@ -21,11 +21,8 @@ import { DovecotAuthServer, directoryAuthenticator } from '../../libs/dovecot-au
 import { RawAuthClient, b64, startReferenceDovecotAuth } from '../../libs/dovecot-auth/src/testing.js';
 import { freePort } from '../../libs/testing/src/postfix.js';
 import { newHistogram, summarize, type CommandSummary } from '../lib/stats.js';
+import { arg } from '../lib/bench-args.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const USERS = Number(arg('users', '200'));
 const REQUESTS = Number(arg('requests', '20000'));
 const CONNECTIONS = Number(arg('connections', '16'));

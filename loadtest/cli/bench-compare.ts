@@ -20,8 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { chownTree, dovecotVersion, startDovecot } from '../lib/dovecot.js';
-import { copyMaildir, generateMaildir } from '../lib/maildir-gen.js';
+import { dovecotVersion, startDovecot } from '../lib/dovecot.js';
+import { seedTwinRoots } from '../lib/twin-roots.js';
 import { freePort } from '../lib/target.js';
 import { patternUsers } from '../lib/users.js';
 import { parseSizes } from '../lib/tracked-message.js';
@@ -118,16 +118,8 @@ async function main(): Promise<number> {
   const base = mkdtempSync(join(tmpdir(), 'bench-compare-'));
   chmodSync(base, 0o755);
   const creds = patternUsers('user%d@example.org', { start: 1, end: nUsers }, 'pass');
-  const oursRoot = join(base, 'ours-mail'), doveRoot = join(base, 'dovecot-mail');
   process.stderr.write(`seeding ${nUsers} users x ${nMsgs} messages...\n`);
-  const seed = join(base, 'seed');
-  generateMaildir({ dir: seed, messages: nMsgs, seed: 1 });
-  for (const c of creds) {
-    const [local, domain] = c.user.split('@') as [string, string];
-    copyMaildir(seed, join(oursRoot, domain, local, 'Maildir'), false);
-    copyMaildir(seed, join(doveRoot, domain, local, 'Maildir'), false);
-  }
-  chownTree(doveRoot);
+  const { oursRoot, doveRoot } = seedTwinRoots(base, creds, nMsgs);
   mkdirSync(join(base, 'ours'), { recursive: true });
   const ours = await startOurs(join(base, 'ours'), oursRoot, creds.map((c) => c.user), fsync);
   const dports = { imap: await freePort(), pop3: await freePort(), lmtp: await freePort() };

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type Service } from '../../services/mail/testing.js';
+import { LOOPBACK, LOOPBACK_IMAP, nodeYaml, singleNode } from '../../libs/testing/src/node-config.js';
 
 export interface TestNode {
   dir: string;
@@ -28,38 +29,16 @@ export async function startNode(users: number, allowPlaintextAuth = false): Prom
   const lines = ['users:'];
   for (let i = 1; i <= users; i++) lines.push(`  user${i}@example.org:`, '    password: "{PLAIN}pass"');
   writeFileSync(join(dir, 'users.yaml'), lines.join('\n') + '\n');
-  writeFileSync(join(dir, 'node.yaml'), `node:
-  hostname: loadtest.test
-  dataDir: data
-directory:
-  path: users.yaml
-storage:
-  fsync: false
-imap:
-  host: 127.0.0.1
-  port: 0
-  tlsPort: 0
-  allowPlaintextAuth: ${allowPlaintextAuth}
-pop3:
-  host: 127.0.0.1
-  port: 0
-  tlsPort: 0
-  allowPlaintextAuth: ${allowPlaintextAuth}
-lmtp:
-  host: 127.0.0.1
-  port: 0
-  socket: false
-managesieve:
-  host: 127.0.0.1
-  port: 0
-quotaStatus:
-  port: null
-http:
-  host: 127.0.0.1
-  port: 0
-log:
-  level: warn
-`);
+  const plaintext = { allowPlaintextAuth };
+  writeFileSync(join(dir, 'node.yaml'), nodeYaml({
+    ...singleNode('loadtest.test'),
+    imap: { ...LOOPBACK_IMAP, ...plaintext },
+    pop3: { ...LOOPBACK_IMAP, ...plaintext },
+    lmtp: { host: LOOPBACK, port: 0, socket: false },
+    managesieve: { host: LOOPBACK, port: 0 },
+    quotaStatus: { port: null },
+    log: { level: 'warn' },
+  }));
   const svc = startService(['--config', join(dir, 'node.yaml')]);
   const imap = Number((await svc.waitFor(/^listening imap 127\.0\.0\.1:(\d+)$/m))[1]);
   const imaps = Number((await svc.waitFor(/^listening imaps 127\.0\.0\.1:(\d+)$/m))[1]);

@@ -2,7 +2,7 @@
  * Where the load goes: host, one port per protocol, TLS mode, certificate checking and the
  * source addresses to connect from. Shared by every raw client of the harness.
  */
-import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 /** none = plain, starttls = upgrade with STARTTLS/STLS, implicit = TLS from the first byte (RFC 8314), auto = STARTTLS when offered. */
@@ -93,15 +93,5 @@ export function describeConnectError(e: unknown, host: string, port: number, pro
   return `${where}: ${msg}`;
 }
 
-/** A free loopback TCP port (for starting reference servers on ephemeral ports). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free loopback TCP port (for starting reference servers on ephemeral ports): the one of libs/testing. */
+export { freePort } from '../../libs/testing/src/ports.js';

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { startSlapd, type Slapd } from '../../libs/testing/src/slapd.js';
 import { RawClient } from '../../libs/imap-server/src/testing.js';
 import { Attribute, Change } from 'ldapts';
+import { LOOPBACK_IMAP, nodeYaml, singleNode } from '../../libs/testing/src/node-config.js';
 import { runMain, startService, type Service } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailnode-ldap-'));
@@ -43,41 +44,16 @@ async function login(port: number, user: string, pw: string): Promise<string> {
 
 test('mail node with directory.type ldap: IMAP logins via LDAP, warm logins without LDAP, SIGUSR2 stats, metrics', async () => {
   const configPath = join(dir, 'mailnode.yaml');
-  writeFileSync(configPath, `node:
-  hostname: ldap-e2e.test
-  dataDir: data
-directory:
-  type: ldap
-  ldapUris: [${slapd.url}]
-  ldapBase: ${slapd.suffix}
-  ldapAliasLogin: true
-auth:
-  redisUrl: redis://127.0.0.1:6379
-  redisPrefix: "${PREFIX}"
-  cacheSecret: e2e-secret
-  penaltyInit: 0
-storage:
-  fsync: false
-imap:
-  host: 127.0.0.1
-  port: 0
-  tlsPort: 0
-  allowPlaintextAuth: true
-http:
-  host: 127.0.0.1
-  port: 0
-pop3:
-  port: null
-  tlsPort: null
-managesieve:
-  port: null
-quotaStatus:
-  port: null
-lmtp:
-  socket: false
-log:
-  level: info
-`);
+  writeFileSync(configPath, nodeYaml({
+    ...singleNode('ldap-e2e.test'),
+    directory: { type: 'ldap', ldapUris: [slapd.url], ldapBase: slapd.suffix, ldapAliasLogin: true },
+    auth: { redisUrl: 'redis://127.0.0.1:6379', redisPrefix: PREFIX, cacheSecret: 'e2e-secret', penaltyInit: 0 },
+    imap: { ...LOOPBACK_IMAP, allowPlaintextAuth: true },
+    pop3: { port: null, tlsPort: null },
+    managesieve: { port: null },
+    quotaStatus: { port: null },
+    lmtp: { socket: false },
+  }));
   svc = startService(['--config', configPath]);
   const imapPort = Number((await svc.waitFor(/^listening imap 127\.0\.0\.1:(\d+)$/m))[1]);
   const httpPort = Number((await svc.waitFor(/^listening http 127\.0\.0\.1:(\d+)$/m))[1]);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { hashPassword } from '../../libs/directory/src/file/password.js';
 import { shaCrypt } from '../../libs/directory/src/file/sha-crypt.js';
+import { nodeYaml, singleNode } from '../../libs/testing/src/node-config.js';
 import { startService, runDeliver, runMain, type Service } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailnode-e2e-'));
@@ -18,23 +19,7 @@ writeFileSync(users, `users:
     aliases: [postmaster@example.org]
 `);
 // Only listeners on loopback and ephemeral ports (docs/development.md).
-const CONFIG = `node:
-  hostname: e2e.test
-  dataDir: data
-directory:
-  path: users.yaml
-storage:
-  fsync: false
-imap:
-  host: 127.0.0.1
-  port: 0
-  tlsPort: 0
-http:
-  host: 127.0.0.1
-  port: 0
-log:
-  level: info
-`;
+const CONFIG = nodeYaml(singleNode('e2e.test'));
 const configPath = join(dir, 'mailnode.yaml');
 writeFileSync(configPath, CONFIG);
 const env = { MAIL_LOG__LEVEL: 'info' };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../libs/config/src/load.js';
-import { MemoryDirectory } from '../../libs/quota/src/memory-directory.js';
+import { MemoryDirectory } from '../../libs/testing/src/directory.js';
 import { MaildirStore } from '../../libs/maildir/src/index.js';
 import { startManageSieve, startQuotaStatus, startQuotaWarnings } from './sieve-quota.js';
 

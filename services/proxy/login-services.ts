@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import { LoginProcessPool, checkLoginLimits, machineFacts, type LoginLimits, type ServiceLimits } from '../../libs/login-process/src/index.js';
-import type { LoginService } from './login-worker.js';
+import type { LoginService } from './login-proxy.js';
 
 interface ServiceDef { service: LoginService; name: string; ports: Array<{ name: string; port: number | null; implicitTls: boolean }>; limits: ServiceLimits }
 

@@ -14,7 +14,8 @@ import { LIMITS } from '../../libs/core/src/limits.js';
 import type { Directory } from '../../libs/directory/src/types.js';
 import type { MailConfig } from '../../libs/config/src/schema.js';
 import { stripDetail, type QuotaStatusAnswers } from '../../libs/quota/src/status.js';
-import { PolicyReceiver, encodeAction } from '../../libs/quota-status/src/codec.js';
+import { PolicyReceiver, type PolicyEvent } from '../../libs/quota-status/src/codec.js';
+import { PolicyListener } from '../../libs/quota-status/src/policy-listener.js';
 import { placeUser } from '../../libs/routing/src/index.js';
 
 export interface QuotaStatusProxyOptions {
@@ -64,8 +65,7 @@ export function askBackend(addr: string, attrs: Readonly<Record<string, string>>
 }
 
 export class QuotaStatusProxy {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly listener = new PolicyListener(() => ({ answer: (ev) => this.answer(ev), socketError: () => { /* Postfix went away */ } }));
   private readonly counter: Counter<'result'>;
   private backends: Map<string, string>;
 
@@ -110,55 +110,27 @@ export class QuotaStatusProxy {
   }
 
   listen(host: string, port: number): Promise<number> {
-    const srv = net.createServer((sock) => this.accept(sock));
-    this.server = srv;
-    return new Promise((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => { srv.off('error', reject); resolve((srv.address() as net.AddressInfo).port); });
-    });
+    return this.listener.listen(host, port);
   }
 
-  private accept(sock: net.Socket): void {
-    this.sockets.add(sock);
-    const rx = new PolicyReceiver(LIMITS.quotaStatusMaxRequestBytes);
-    let busy = false;
-    sock.setTimeout(LIMITS.quotaStatusIdleTimeoutMs, () => sock.destroy());
-    sock.on('close', () => this.sockets.delete(sock));
-    sock.on('error', () => { /* Postfix went away */ });
-    // One request at a time, answers in order (Postfix reuses the connection).
-    const pump = async (): Promise<void> => {
-      if (busy) return;
-      busy = true;
-      sock.pause();
-      try {
-        for (let ev = rx.next(); ev; ev = rx.next()) {
-          let out: { action: string; result: Result };
-          if (ev.type === 'invalid') {
-            this.opts.logger.warn({ reason: ev.reason }, 'quota-status: bad policy request');
-            out = { action: this.opts.answers.fail, result: 'invalid' };
-          } else {
-            try { out = await this.decide(ev.attrs); } catch (err) {
-              this.opts.logger.warn({ err, recipient: ev.attrs.recipient }, 'quota-status: lookup failed');
-              out = { action: this.opts.answers.fail, result: 'backend-failed' };
-            }
-          }
-          this.counter.inc({ result: out.result });
-          if (sock.destroyed) return;
-          sock.write(encodeAction(out.action));
-        }
-      } finally {
-        busy = false;
-        if (!sock.destroyed) sock.resume();
+  /** One request's answer, counted by result. */
+  private async answer(ev: PolicyEvent): Promise<string> {
+    let out: { action: string; result: Result };
+    if (ev.type === 'invalid') {
+      this.opts.logger.warn({ reason: ev.reason }, 'quota-status: bad policy request');
+      out = { action: this.opts.answers.fail, result: 'invalid' };
+    } else {
+      try { out = await this.decide(ev.attrs); } catch (err) {
+        this.opts.logger.warn({ err, recipient: ev.attrs.recipient }, 'quota-status: lookup failed');
+        out = { action: this.opts.answers.fail, result: 'backend-failed' };
       }
-    };
-    sock.on('data', (c: Buffer) => { rx.push(c); void pump(); });
+    }
+    this.counter.inc({ result: out.result });
+    return out.action;
   }
 
-  async close(): Promise<void> {
-    const srv = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.end();
-    if (srv) await new Promise<void>((r) => srv.close(() => r()));
+  close(): Promise<void> {
+    return this.listener.close();
   }
 }
 

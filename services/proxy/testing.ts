@@ -8,8 +8,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { hashPassword } from '../../libs/directory/src/file/password.js';
-import { startSlapd, freePort, type Slapd } from '../../libs/testing/src/slapd.js';
+import { BASE_LDIF, startSlapd, freePort, type Slapd } from '../../libs/testing/src/slapd.js';
 import { mailFiles } from '../../libs/testing/src/maildir.js';
+import { LOOPBACK, loopbackBackends, mailNode, nodeYaml, parseSections, proxyNode, type NodeConfig } from '../../libs/testing/src/node-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -81,56 +82,48 @@ export function writeUsers(dir: string): string {
   return path;
 }
 
-/** A backend mail node's config: own data dir and mail root, master user for the proxies from 127.0.0.0/8. */
-export function writeBackendConfig(dir: string, name: string, imapPort = 0, ports: { pop3?: number | null; sieve?: number | null } = {}): string {
+/**
+ * A backend mail node's config: own data dir and mail root, master user for the proxies from
+ * 127.0.0.0/8, the listeners in `ports` besides IMAP; `sections` replace or add whole sections.
+ */
+export function writeBackendConfig(dir: string, name: string, imapPort = 0,
+  ports: { pop3?: number | null; sieve?: number | null; lmtp?: number | null } = {}, sections: NodeConfig = {}): string {
   const data = join(dir, name);
   mkdirSync(data, { recursive: true });
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, `node: { hostname: ${name}, dataDir: ${data} }
-directory: { path: ${join(dir, 'users.yaml')} }
-storage: { fsync: false }
-imap: { host: 127.0.0.1, port: ${imapPort}, tlsPort: null }
-pop3: { host: 127.0.0.1, port: ${ports.pop3 ?? null}, tlsPort: null }
-lmtp: { port: null, socket: false }
-managesieve: { host: 127.0.0.1, port: ${ports.sieve ?? null} }
-quotaStatus: { port: null }
-http: { port: null }
-admin: { port: null }
-log: { level: info }
-sasl:
-  port: null
-  socket: false
-  trustedNetworks: [127.0.0.0/8]
-  masterUsers: { ${MASTER.user}: "${hashPassword(MASTER.password)}" }
-  masterNetworks: [127.0.0.0/8]
-`);
+  writeFileSync(path, nodeYaml({
+    ...mailNode({
+      hostname: name, dataDir: data, users: join(dir, 'users.yaml'), imap: imapPort, ...ports,
+      master: { user: MASTER.user, hash: hashPassword(MASTER.password) },
+    }),
+    ...sections,
+  }));
   return path;
 }
 
+/**
+ * A proxy node's config: IMAP (plain and TLS) in front of `backends`, POP3/ManageSieve/LMTP in front
+ * of theirs when given; `extra` is YAML of whole sections that replace or add to the defaults.
+ */
 export function writeProxyConfig(dir: string, name: string, backends: Record<string, number>, extra = '',
-  more: { pop3Backends?: Record<string, number>; sieveBackends?: Record<string, number> } = {}): string {
-  const map = (key: string, m: Record<string, number> | undefined) => (m ? `  ${key}Port: 0\n  ${key}Backends:\n${Object.entries(m).map(([n, p]) => `    ${n}: 127.0.0.1:${p}`).join('\n')}\n` : '');
+  more: { pop3Backends?: Record<string, number>; sieveBackends?: Record<string, number>; lmtpBackends?: Record<string, number>; sections?: NodeConfig } = {}): string {
+  const map = (key: string, m: Record<string, number> | undefined) => (m ? { [`${key}Port`]: 0, [`${key}Backends`]: loopbackBackends(m) } : {});
   const data = join(dir, name);
   mkdirSync(data, { recursive: true });
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, `node: { hostname: ${name}, dataDir: ${data} }
-directory: { path: ${join(dir, 'users.yaml')} }
-http: { host: 127.0.0.1, port: 0 }
-log: { level: info }
-sasl: { port: null, socket: false, trustedNetworks: [127.0.0.0/8] }
-${/^admin:/m.test(extra) ? '' : 'admin: { port: null }\n'}${extra}
-proxy:
-  host: 127.0.0.1
-  imapPort: 0
-  imapTlsPort: 0
-  masterUser: ${MASTER.user}
-  masterPassword: ${MASTER.password}
-  connectTimeout: 1000ms
-  breakerFailures: 3
-  breakerCoolDown: 1500ms
-  backends:
-${Object.entries(backends).map(([n, p]) => `    ${n}: 127.0.0.1:${p}`).join('\n')}
-${map('pop3', more.pop3Backends)}${map('sieve', more.sieveBackends)}`);
+  writeFileSync(path, nodeYaml({
+    ...proxyNode({
+      hostname: name, dataDir: data, users: join(dir, 'users.yaml'),
+      proxy: {
+        imapPort: 0, imapTlsPort: 0, masterUser: MASTER.user, masterPassword: MASTER.password,
+        connectTimeout: '1000ms', breakerFailures: 3, breakerCoolDown: '1500ms', backends: loopbackBackends(backends),
+        ...map('pop3', more.pop3Backends), ...map('sieve', more.sieveBackends), ...map('lmtp', more.lmtpBackends),
+      },
+    }),
+    http: { host: LOOPBACK, port: 0 },
+    ...parseSections(extra),
+    ...more.sections,
+  }));
   return path;
 }
 
@@ -140,16 +133,7 @@ export { mailFiles };
  * The cluster's directory for slapd (UCS schema): alice homed on site-a.test, bob on site-b.test,
  * the group team@ with both (a group the LMTP proxy must split across the two backends).
  */
-export const CLUSTER_LDIF = `dn: dc=example,dc=org
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: cn=users,dc=example,dc=org
-objectClass: organizationalRole
-cn: users
-
+export const CLUSTER_LDIF = `${BASE_LDIF}
 dn: cn=groups,dc=example,dc=org
 objectClass: organizationalRole
 cn: groups
@@ -215,22 +199,14 @@ export interface Cluster {
  */
 export async function startCluster(dir: string, prefix: string, redisUrl = 'redis://127.0.0.1:6379'): Promise<Cluster> {
   const slapd = await startSlapd({ ldif: CLUSTER_LDIF });
-  const ldap = `directory: { type: ldap, ldapUris: ["${slapd.url}"], ldapBase: "${slapd.suffix}" }`;
-  const redis = `redis: { url: "${redisUrl}", prefix: "${prefix}" }`;
+  const sections: NodeConfig = {
+    directory: { type: 'ldap', ldapUris: [slapd.url], ldapBase: slapd.suffix },
+    redis: { url: redisUrl, prefix },
+  };
   const [ia, ib, la, lb] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const backend = (name: string, imap: number, lmtp: number) => {
-    const path = writeBackendConfig(dir, name, imap);
-    writeFileSync(path, readFileSync(path, 'utf8')
-      .replace(/^directory: .*$/m, `${ldap}\n${redis}`)
-      .replace('lmtp: { port: null, socket: false }', `lmtp: { host: 127.0.0.1, port: ${lmtp}, socket: false }`));
-    return path;
-  };
-  const proxy = (name: string) => {
-    const path = writeProxyConfig(dir, name, { 'site-a.test': ia, 'site-b.test': ib }, redis);
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/^directory: .*$/m, ldap)
-      + `  lmtpPort: 0\n  lmtpBackends:\n    site-a.test: 127.0.0.1:${la}\n    site-b.test: 127.0.0.1:${lb}\n`);
-    return path;
-  };
+  const backend = (name: string, imap: number, lmtp: number) => writeBackendConfig(dir, name, imap, { lmtp }, sections);
+  const proxy = (name: string) => writeProxyConfig(dir, name, { 'site-a.test': ia, 'site-b.test': ib }, '',
+    { lmtpBackends: { 'site-a.test': la, 'site-b.test': lb }, sections });
   const configB = backend('site-b.test', ib, lb);
   const proxyConfigs = { 1: proxy('proxy-1'), 2: proxy('proxy-2') };
   const c: Cluster = {

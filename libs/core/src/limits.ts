@@ -19,6 +19,14 @@ export const LIMITS = {
   imapIdleTimeoutMs: 30 * 60 * 1000,
   /** IDLE hibernation (imap.hibernateTimeout; Dovecot imap_hibernate_timeout, whose default 0 is off): see libs/imap-server/src/hibernate.ts. */
   imapHibernateTimeoutMs: 30_000,
+  /** How often one per-server sweep runs the autologout of hibernated sessions (no timer per session; the RFC 3501 §5.4 timer is ≥ 30 min). */
+  imapHibernateSweepMs: 1000,
+  /**
+   * Hibernated sessions re-opening their folders at once (a wake reads the index, the directories
+   * and the uidlist through the thread pool): more wait their turn in arrival order, so a burst of
+   * wakes is served first come, first served instead of all finishing together at its end.
+   */
+  imapWakeConcurrency: 32,
   /** Pre-login clients get less patience: Dovecot's login processes drop idle clients after 60 s–3 min. (config) */
   imapPreAuthTimeoutMs: 3 * 60 * 1000,
   /** A client that does not read our output for this long is dropped (slow-client guard, Aedes drainTimeout). */

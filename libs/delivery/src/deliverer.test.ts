@@ -12,6 +12,7 @@ import { smtpRelay, type Relay } from './relay.js';
 import { bufferSource } from './source.js';
 import { memoryDirectory, SmtpSink, user } from './testing.js';
 import type { ResolvedRecipient } from './resolve.js';
+import { folderMessages } from '../../testing/src/maildir.js';
 
 const root = mkdtempSync(join(tmpdir(), 'deliverer-'));
 const mailRoot = join(root, 'mail');
@@ -52,12 +53,7 @@ before(async () => {
 after(async () => { for (const r of relays) r.close(); await store.close(); await sink.stop(); rmSync(root, { recursive: true, force: true }); });
 
 function folder(address: string, name = 'INBOX'): string[] {
-  const base = join(mailHome(mailRoot, address), 'Maildir', name === 'INBOX' ? '' : `.${name}`);
-  const out: string[] = [];
-  for (const sub of ['new', 'cur']) {
-    try { for (const f of readdirSync(join(base, sub)).sort()) out.push(readFileSync(join(base, sub, f), 'utf8')); } catch { /* none */ }
-  }
-  return out;
+  return folderMessages(mailHome(mailRoot, address), name);
 }
 function curNames(address: string, name: string): string[] {
   try { return readdirSync(join(mailHome(mailRoot, address), 'Maildir', `.${name}`, 'cur')); } catch { return []; }

@@ -5,7 +5,7 @@
 // Sieve lib, an SMTP sink for the relay.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaildirStore } from '../../maildir/src/index.js';
@@ -16,6 +16,7 @@ import { bufferSource, type MessageSource } from './source.js';
 import { spamScores } from './spam-scores.js';
 import { memoryDirectory, SmtpSink, user } from './testing.js';
 import { recordVacation, vacationAnswered } from './vacation-store.js';
+import { folderMessages } from '../../testing/src/maildir.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sieve-integration-'));
 const mailRoot = join(root, 'mail');
@@ -40,12 +41,7 @@ before(async () => {
 after(async () => { relay.close(); await store.close(); await sink.stop(); rmSync(root, { recursive: true, force: true }); });
 
 function folder(address: string, name = 'INBOX'): string[] {
-  const base = join(mailHome(mailRoot, address), 'Maildir', name === 'INBOX' ? '' : `.${name}`);
-  const out: string[] = [];
-  for (const sub of ['new', 'cur']) {
-    try { for (const f of readdirSync(join(base, sub)).sort()) out.push(readFileSync(join(base, sub, f), 'utf8')); } catch { /* none */ }
-  }
-  return out;
+  return folderMessages(mailHome(mailRoot, address), name);
 }
 function script(address: string, text: string, name = 'main'): void {
   const home = mailHome(mailRoot, address);

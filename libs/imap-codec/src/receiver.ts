@@ -177,13 +177,7 @@ export class ImapReceiver {
       const piece = i === this.qi ? b.subarray(this.off) : b;
       if (piece.length) rest.push(piece);
     }
-    this.state = { k: 'dead' };
-    this.cmd = null;
-    this.q = [];
-    this.qi = 0;
-    this.off = 0;
-    this.lineParts = [];
-    this.lineLen = 0;
+    this.stop();
     return rest;
   }
 
@@ -326,6 +320,12 @@ export class ImapReceiver {
   }
 
   private die(text: string): void {
+    this.stop();
+    this.out.push({ type: 'fatal', text });
+  }
+
+  /** Dead for good: every buffered byte and the command in progress dropped. */
+  private stop(): void {
     this.state = { k: 'dead' };
     this.cmd = null;
     this.q = [];
@@ -333,7 +333,6 @@ export class ImapReceiver {
     this.off = 0;
     this.lineParts = [];
     this.lineLen = 0;
-    this.out.push({ type: 'fatal', text });
   }
 
   private lineTooLong(): void {

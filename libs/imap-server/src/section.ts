@@ -4,6 +4,7 @@
  */
 import type { BodyPart, MessageStructure } from '../../mime/src/types.js';
 import type { Section } from '../../imap-codec/src/types.js';
+import { formatSection } from '../../imap-codec/src/encode/fetch.js';
 import { selectHeaderFields } from '../../mime/src/headers.js';
 
 export type SectionTarget =
@@ -50,18 +51,20 @@ export function findPart(st: MessageStructure, path: readonly number[]): BodyPar
   return node;
 }
 
+/** A section of the whole message (no part number): the header's end and the size are enough. */
+export function locateTopSection(spec: Section['spec'], hdrEnd: number, size: number): SectionTarget {
+  switch (spec.kind) {
+    case 'full': return { kind: 'range', start: 0, end: size };
+    case 'header': return { kind: 'range', start: 0, end: hdrEnd };
+    case 'text': return { kind: 'range', start: hdrEnd, end: size };
+    case 'header-fields': return { kind: 'fields', start: 0, end: hdrEnd, not: spec.not, fields: spec.fields };
+    case 'mime': return { kind: 'nil' };
+  }
+}
+
 export function locateSection(st: MessageStructure, section: Section): SectionTarget {
   const spec = section.spec;
-  if (section.part.length === 0) {
-    const hdrEnd = st.body.bodyStart;
-    switch (spec.kind) {
-      case 'full': return { kind: 'range', start: 0, end: st.size };
-      case 'header': return { kind: 'range', start: 0, end: hdrEnd };
-      case 'text': return { kind: 'range', start: hdrEnd, end: st.size };
-      case 'header-fields': return { kind: 'fields', start: 0, end: hdrEnd, not: spec.not, fields: spec.fields };
-      case 'mime': return { kind: 'nil' };
-    }
-  }
+  if (section.part.length === 0) return locateTopSection(spec, st.body.bodyStart, st.size);
   const part = findPart(st, section.part);
   if (!part) return { kind: 'nil' };
   switch (spec.kind) {
@@ -78,25 +81,8 @@ export function locateSection(st: MessageStructure, section: Section): SectionTa
   }
 }
 
-/** Section name as echoed in the response: "1.2.HEADER.FIELDS (FROM TO)". */
-export function sectionName(section: Section): string {
-  const parts = section.part.join('.');
-  let spec = '';
-  switch (section.spec.kind) {
-    case 'full': break;
-    case 'header': spec = 'HEADER'; break;
-    case 'text': spec = 'TEXT'; break;
-    case 'mime': spec = 'MIME'; break;
-    case 'header-fields':
-      spec = `HEADER.FIELDS${section.spec.not ? '.NOT' : ''} (${section.spec.fields.map(quoteField).join(' ')})`;
-      break;
-  }
-  return parts && spec ? `${parts}.${spec}` : parts || spec;
-}
-
-function quoteField(f: string): string {
-  return /^[!-~]+$/.test(f) && !/[(){%*"\\\]]/.test(f) ? f : '"' + f.replace(/[\\"]/g, '\\$&') + '"';
-}
+/** Section name as echoed in the response: "1.2.HEADER.FIELDS (FROM TO)" (the codec's, field names as astrings). */
+export const sectionName: (section: Section) => string = formatSection;
 
 /** RFC 3501 §6.4.5 HEADER.FIELDS[.NOT]: delegated to the MIME lib's header splitter. */
 export function filterHeaderFields(header: Buffer, fields: readonly string[], not: boolean): Buffer {

@@ -10,56 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { generate } from 'selfsigned';
 import { MaildirStore } from '../../maildir/src/index.js';
-import type { Directory, Recipient, SharedFolderRecord, UserRecord } from '../../directory/src/types.js';
+import { TestDirectory, USERS } from '../../testing/src/directory.js';
+import { testCert } from '../../testing/src/cert.js';
+import { connectLoopback } from '../../testing/src/raw-client.js';
 import { ImapServer } from './server.js';
 import type { ImapServerConfig } from './deps.js';
 
-export const USERS: Record<string, string> = { 'alice@example.org': 'alicepw', 'bob@example.org': 'bobpw' };
-
-export function userRecord(user: string, quotaBytes: number | null = null): UserRecord {
-  return { user, aliases: [], homeServer: null, quotaBytes, forwards: [], forwardCopyToSelf: false, disabled: false };
-}
-
-export class TestDirectory implements Directory {
-  quota: Record<string, number | null> = {};
-  fail = false;
-  async authenticate(login: string, password: string): Promise<UserRecord | null> {
-    if (this.fail) {
-      const { MailError } = await import('../../core/src/errors.js');
-      throw new MailError('TEMP', 'directory down');
-    }
-    const u = login.toLowerCase();
-    return USERS[u] !== undefined && USERS[u] === password ? userRecord(u, this.quota[u] ?? null) : null;
-  }
-  async lookup(address: string): Promise<UserRecord | null> {
-    const u = address.toLowerCase();
-    return USERS[u] !== undefined ? userRecord(u) : null;
-  }
-  async resolve(address: string): Promise<Recipient | null> {
-    const user = await this.lookup(address);
-    return user ? { kind: 'user', user } : null;
-  }
-  async sharedFolders(): Promise<SharedFolderRecord[]> { return []; }
-  async domains(): Promise<string[]> { return ['example.org']; }
-  async close(): Promise<void> {}
-}
-
-let certCache: { key: string; cert: string } | null = null;
-
-export async function testCert(): Promise<{ key: string; cert: string }> {
-  if (certCache) return certCache;
-  const pems = await (generate as unknown as (attrs: unknown, opts: unknown) => Promise<{ private: string; cert: string }>)(
-    [{ name: 'commonName', value: 'localhost' }],
-    {
-      keyType: 'ec', curve: 'P-256', days: 2, algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
-    },
-  );
-  certCache = { key: pems.private, cert: pems.cert };
-  return certCache;
-}
+export { TestDirectory, USERS, userRecord } from '../../testing/src/directory.js';
+export { testCert } from '../../testing/src/cert.js';
 
 export interface Harness {
   server: ImapServer;
@@ -128,14 +87,7 @@ export class RawClient {
   }
 
   static async connect(port: number, implicitTls = false): Promise<RawClient> {
-    const sock = implicitTls
-      ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve, reject) => {
-      sock.once(implicitTls ? 'secureConnect' : 'connect', () => resolve());
-      sock.once('error', reject);
-    });
-    return new RawClient(sock);
+    return new RawClient(await connectLoopback(port, implicitTls));
   }
 
   send(data: string | Buffer): void { this.sock.write(data); }

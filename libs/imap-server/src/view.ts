@@ -19,7 +19,21 @@ export interface ViewEntry {
 
 export class MailboxView {
   /** entries[seq - 1]. */
-  entries: ViewEntry[] = [];
+  private list: ViewEntry[] | null = null;
+  /**
+   * The snapshot's records while the view is exactly them, one entry per record and none made yet
+   * (see pristineRecs): a first SELECT + UID FETCH 1:* (FLAGS) of 100,000 messages makes no entry
+   * objects. The first use of `entries` makes them.
+   */
+  private pristine: readonly MessageRecord[] | null = null;
+  get entries(): ViewEntry[] {
+    if (!this.list) {
+      this.list = this.pristine ? this.pristine.map((rec) => ({ uid: rec.uid, rec, expunged: false })) : [];
+      this.pristine = null;
+    }
+    return this.list;
+  }
+  set entries(v: ViewEntry[]) { this.list = v; this.pristine = null; }
   /** uid → entry, built on first use (a SELECT + FETCH of 100,000 messages never needs it). */
   private uidMap: Map<number, ViewEntry> | null = null;
   private get byUid(): Map<number, ViewEntry> {
@@ -54,8 +68,8 @@ export class MailboxView {
     this.uidNext = snap.uidNext;
     this.highestModseq = snap.highestModseq;
     this.keywords = snap.keywords;
-    // One pre-sized array (a first SELECT of 100,000 messages); the uid map is built on first use.
-    this.entries = snap.messages.map((rec) => ({ uid: rec.uid, rec, expunged: false }));
+    // Entries and the uid map are made on first use (a first SELECT of 100,000 messages needs neither).
+    this.pristine = snap.messages;
     for (const u of snap.recent) this.recent.add(u);
   }
 
@@ -65,7 +79,17 @@ export class MailboxView {
     this.uidMap?.set(rec.uid, e);
   }
 
-  get exists(): number { return this.entries.length; }
+  get exists(): number { return this.list ? this.list.length : this.pristine?.length ?? 0; }
+
+  /**
+   * The records the view equals one to one when no entry was made yet (the view is then exactly
+   * the snapshot it was made from: entry i is { uid: recs[i].uid, rec: recs[i], expunged: false }),
+   * else null. Lets a FETCH over every message skip making an entry per message.
+   */
+  pristineRecs(): readonly MessageRecord[] | null { return this.list ? null : this.pristine; }
+
+  /** UID of the message at sequence number i + 1. */
+  uidAt(i: number): number { return this.list ? this.list[i]!.uid : this.pristine![i]!.uid; }
 
   /** The snapshot arrays last applied (IDLE hibernation keeps them instead of the entries; hibernate.ts). */
   lastSnapshot(): { messages: readonly MessageRecord[]; recent: ReadonlySet<number> } | null {
@@ -83,17 +107,17 @@ export class MailboxView {
 
   /** Binary search: entries are in ascending UID order. */
   seqOfFast(uid: number): number {
-    let lo = 0, hi = this.entries.length - 1;
+    let lo = 0, hi = this.exists - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const u = this.entries[mid]!.uid;
+      const u = this.uidAt(mid);
       if (u === uid) return mid + 1;
       if (u < uid) lo = mid + 1; else hi = mid - 1;
     }
     return 0;
   }
 
-  maxUid(): number { return this.entries.length ? this.entries[this.entries.length - 1]!.uid : 0; }
+  maxUid(): number { const n = this.exists; return n ? this.uidAt(n - 1) : 0; }
 
   /** Records a flag change this session made itself, so the next diff does not repeat it. */
   updateRecord(rec: MessageRecord): void {
@@ -120,25 +144,24 @@ export class MailboxView {
       out.push(...this.keywordUpdate(snap.keywords));
       return out;
     }
+    const prev = this.lastMessages;
     this.lastMessages = snap.messages;
     this.lastRecent = snap.recent;
-    // Flag changes and newly expunged messages: both lists ascend by UID (MailboxSnapshot), so one
-    // merge walk, no uid → record map per change (a STORE in a 100,000-message folder).
     const msgs = snap.messages;
-    let j = 0;
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i]!;
-      if (e.expunged) continue;
-      while (j < msgs.length && msgs[j]!.uid < e.uid) j++;
-      const r = j < msgs.length && msgs[j]!.uid === e.uid ? msgs[j]! : undefined;
-      if (!r) { e.expunged = true; this.pendingExpunged++; continue; }
-      if (r === e.rec) continue; // the store shares unchanged records between snapshots
-      if (r.modseq !== e.rec.modseq || !sameFlags(r.flags, e.rec.flags)) {
-        const changed = !sameFlags(r.flags, e.rec.flags);
-        e.rec = r;
-        if (changed || this.condstore) {
-          out.push(`* ${i + 1} FETCH (UID ${e.uid} FLAGS ${formatFlags(r.flags, this.recent.has(e.uid))}${this.condstore ? ` MODSEQ (${r.modseq})` : ''})\r\n`);
-        }
+    const uids = prev && snap.changedSince ? snap.changedSince(prev) : null;
+    if (uids) this.diffUids(uids, msgs, out);
+    else if (prev) this.diffSince(prev, msgs, out);
+    else {
+      // Flag changes and newly expunged messages: both lists ascend by UID (MailboxSnapshot), so one
+      // merge walk, no uid → record map per change (a STORE in a 100,000-message folder).
+      let j = 0;
+      for (let i = 0; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        if (e.expunged) continue;
+        while (j < msgs.length && msgs[j]!.uid < e.uid) j++;
+        const r = j < msgs.length && msgs[j]!.uid === e.uid ? msgs[j]! : undefined;
+        if (!r) { e.expunged = true; this.pendingExpunged++; continue; }
+        this.recordChanged(e, r, i + 1, out);
       }
     }
     if (allowExpunge) out.push(...this.flushExpunges());
@@ -162,6 +185,61 @@ export class MailboxView {
     if (snap.highestModseq > this.highestModseq) this.highestModseq = snap.highestModseq;
     out.push(...this.keywordUpdate(snap.keywords));
     return out;
+  }
+
+  /**
+   * Flag changes and newly expunged messages since the snapshot `prev` last applied (the view's
+   * messages not yet marked expunged are exactly its records): the store shares unchanged records
+   * between snapshots (MailboxSnapshot), so one walk over the two arrays of references finds the
+   * few that differ without reading an entry or a record per message. Walking every entry instead
+   * cost a cache miss or two per message and was the largest part of a STORE in a 500-message folder.
+   */
+  private diffSince(prev: readonly MessageRecord[], msgs: readonly MessageRecord[], out: string[]): void {
+    const np = prev.length, nm = msgs.length;
+    let i = 0, j = 0;
+    while (i < np) {
+      const p = prev[i]!;
+      if (j < nm && msgs[j] === p) { i++; j++; continue; }
+      const m = j < nm ? msgs[j]! : undefined;
+      if (m !== undefined && m.uid < p.uid) { j++; continue; } // not in prev: a new message (apply adds it)
+      const e = this.byUid.get(p.uid);
+      i++;
+      if (m === undefined || p.uid < m.uid) {
+        if (e && !e.expunged) { e.expunged = true; this.pendingExpunged++; }
+        continue;
+      }
+      j++;
+      if (e && !e.expunged) this.recordChanged(e, m, this.seqOfFast(e.uid), out);
+    }
+  }
+
+  /** diffSince when the store named the UIDs that changed (MailboxSnapshot.changedSince; ascending). */
+  private diffUids(uids: readonly number[], msgs: readonly MessageRecord[], out: string[]): void {
+    for (const uid of uids) {
+      const e = this.byUid.get(uid);
+      if (!e || e.expunged) continue; // new (apply adds it) or already marked
+      let lo = 0, hi = msgs.length - 1, r: MessageRecord | undefined;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const m = msgs[mid]!;
+        if (m.uid === uid) { r = m; break; }
+        if (m.uid < uid) lo = mid + 1; else hi = mid - 1;
+      }
+      if (!r) { e.expunged = true; this.pendingExpunged++; continue; }
+      this.recordChanged(e, r, this.seqOfFast(uid), out);
+    }
+  }
+
+  /** The store's record `r` for entry `e` (sequence number `seq`): a FETCH FLAGS when its flags changed (with CONDSTORE: its modseq). */
+  private recordChanged(e: ViewEntry, r: MessageRecord, seq: number, out: string[]): void {
+    if (r === e.rec) return; // the store shares unchanged records between snapshots
+    if (r.modseq !== e.rec.modseq || !sameFlags(r.flags, e.rec.flags)) {
+      const changed = !sameFlags(r.flags, e.rec.flags);
+      e.rec = r;
+      if (changed || this.condstore) {
+        out.push(`* ${seq} FETCH (UID ${e.uid} FLAGS ${formatFlags(r.flags, this.recent.has(e.uid))}${this.condstore ? ` MODSEQ (${r.modseq})` : ''})\r\n`);
+      }
+    }
   }
 
   /**
@@ -209,13 +287,16 @@ export class MailboxView {
   countRecent(): number {
     if (this.recent.size === 0) return 0;
     let n = 0;
-    for (const e of this.entries) if (this.recent.has(e.uid)) n++;
+    const recs = this.pristineRecs();
+    if (recs) { for (const r of recs) if (this.recent.has(r.uid)) n++; } else for (const e of this.entries) if (this.recent.has(e.uid)) n++;
     return n;
   }
 
   firstUnseen(): number {
-    for (let i = 0; i < this.entries.length; i++) {
-      if (!this.entries[i]!.rec.flags.includes('\\Seen')) return i + 1;
+    const recs = this.pristineRecs();
+    const n = this.exists;
+    for (let i = 0; i < n; i++) {
+      if (!(recs ? recs[i]! : this.entries[i]!.rec).flags.includes('\\Seen')) return i + 1;
     }
     return 0;
   }

@@ -17,6 +17,8 @@ import { MemoryDeliveredStore } from './dedup.js';
 import type { ProxyLogger } from './deps.js';
 import { LmtpReceiver } from '../../lmtp-codec/src/receiver.js';
 import { mailFiles } from '../../testing/src/maildir.js';
+import { freePort } from '../../testing/src/ports.js';
+import { mailNode, nodeYaml } from '../../testing/src/node-config.js';
 
 export const SITE_A = 'site-a.test';
 export const SITE_B = 'site-b.test';
@@ -46,14 +48,6 @@ export function writeUsers(dir: string): string {
   return path;
 }
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
 export interface Backend { name: string; port: number; data: string; config: string; proc: Proc }
 
 /** A backend mail node with LMTP on a fixed loopback port (so a restart comes back at the same address). */
@@ -62,19 +56,7 @@ export async function startBackend(dir: string, name: string, port?: number): Pr
   mkdirSync(data, { recursive: true });
   const p = port ?? await freePort();
   const config = join(dir, `${name}.yaml`);
-  writeFileSync(config, `node: { hostname: ${name}, dataDir: ${data} }
-directory: { path: ${join(dir, 'users.yaml')} }
-storage: { fsync: false }
-imap: { host: 127.0.0.1, port: null, tlsPort: null }
-pop3: { host: 127.0.0.1, port: null, tlsPort: null }
-lmtp: { host: 127.0.0.1, port: ${p}, socket: false }
-managesieve: { host: 127.0.0.1, port: null }
-quotaStatus: { port: null }
-http: { port: null }
-admin: { port: null }
-log: { level: warn }
-sasl: { port: null, socket: false }
-`);
+  writeFileSync(config, nodeYaml(mailNode({ hostname: name, dataDir: data, users: join(dir, 'users.yaml'), lmtp: p, logLevel: 'warn' })));
   const proc = startProc('mail', config);
   await proc.waitFor(/^listening lmtp 127\.0\.0\.1:\d+$/m);
   return { name, port: p, data, config, proc };

@@ -30,6 +30,9 @@ export function serveLoginProcess(o: LoginProcessOptions): { ready(): void; read
     o.shutdown().catch(() => undefined).finally(() => process.exit(code));
   };
   const maybeExit = () => { if (draining && load === 0) exit(0); };
+  // Shared by all connections: a closure per connection would be kept as long as the connection (issue 6).
+  const onClose = () => { load--; tell({ t: 'closed' }); maybeExit(); };
+  const ignore = (): void => { /* close follows */ };
   process.on('message', (m: ParentMessage, handle?: unknown) => {
     if (m.t === 'drain') { draining = true; maybeExit(); return; }
     if (m.t === 'metrics') {
@@ -41,8 +44,9 @@ export function serveLoginProcess(o: LoginProcessOptions): { ready(): void; read
     if (draining && o.mode === 'high-security' && load > 0) { handle.destroy(); return; }
     load++;
     if (o.mode === 'high-security') draining = true;
-    handle.once('close', () => { load--; tell({ t: 'closed' }); maybeExit(); });
-    handle.on('error', () => { /* close follows */ });
+    // 'close' comes once per socket: on() rather than once(), which would wrap the listener per socket.
+    handle.on('close', onClose);
+    handle.on('error', ignore);
     o.onConnection(handle, m.implicitTls);
   });
   // The parent died or closed the channel: nobody counts our connections any more.

@@ -17,7 +17,7 @@ import { ClientInput } from './client-input.js';
 import { LineReader } from './line-reader.js';
 import { clientInfo, ProxyListeners, startTls } from './listener.js';
 import { proxyLogin, type Credentials, type HandshakeContext } from './login.js';
-import { KickSlot, startRelayedSession } from './relay-session.js';
+import { RelayedSession } from './relay-session.js';
 import type { ProxyDeps } from './types.js';
 
 export interface ImapProxyConfig {
@@ -171,9 +171,9 @@ class ImapProxySession {
 
   private async login(tag: string, creds: Credentials): Promise<boolean> {
     const client = clientInfo(this.sock, this.secure);
-    const kick = new KickSlot();
+    const session = new RelayedSession(this.deps, 'imap', this.sock, '* BYE Disconnected by administrator.\r\n');
     const master = this.deps.master;
-    const out = await proxyLogin(this.deps, 'imap', client, creds, kick.fire, (sock, signal, ctx) => imapBackendLogin(sock, signal, ctx, master));
+    const out = await proxyLogin(this.deps, 'imap', client, creds, session, (sock, signal, ctx) => imapBackendLogin(sock, signal, ctx, master));
     if (!out.ok) {
       const reply = out.why === 'credentials' ? 'NO [AUTHENTICATIONFAILED] Authentication failed.'
         : out.why === 'limit' ? 'NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections).'
@@ -188,9 +188,9 @@ class ImapProxySession {
     this.input.detach();
     const pipelined = (this.input.receiver as ImapReceiver).takeUnread();
     this.write(`${tag} OK [CAPABILITY ${out.value.capabilities.join(' ')}] Logged in\r\n`);
-    startRelayedSession({
-      deps: this.deps, protocol: 'imap', client: this.sock, backend: out.socket, pendingToBackend: pipelined, pendingToClient: out.value.rest,
-      kick, kickFarewell: '* BYE Disconnected by administrator.\r\n', user: out.user.user, backendName: out.backend.name, registration: out.registration,
+    session.start({
+      backend: out.socket, pendingToBackend: pipelined, pendingToClient: out.value.rest,
+      user: out.user.user, backendName: out.backend.name, registration: out.registration,
     });
     return false;
   }

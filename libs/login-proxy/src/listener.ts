@@ -8,11 +8,18 @@ import type { Logger } from 'pino';
 
 export type ConnectionHandler = (sock: net.Socket, secure: boolean) => void;
 
+const ignore = (): void => undefined;
+
 export class ProxyListeners {
   private readonly servers: net.Server[] = [];
   readonly sockets = new Set<net.Socket>();
+  /** One 'close' listener for all sockets (not a closure per socket: a login process holds thousands, issue 6). */
+  private readonly forget: (this: net.Socket) => void;
 
-  constructor(private readonly handler: ConnectionHandler, private readonly tls: () => SecureContext | null, private readonly logger: Logger) {}
+  constructor(private readonly handler: ConnectionHandler, private readonly tls: () => SecureContext | null, private readonly logger: Logger) {
+    const sockets = this.sockets;
+    this.forget = function (this: net.Socket) { sockets.delete(this); };
+  }
 
   async listen(opts: { host: string; port: number; implicitTls: boolean }): Promise<number> {
     const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (raw) => this.adopt(raw, opts.implicitTls));
@@ -27,15 +34,28 @@ export class ProxyListeners {
   /** Serves a connection accepted elsewhere (a login process gets its sockets from the parent, libs/login-process). */
   adopt(raw: net.Socket, implicitTls: boolean): void {
     this.sockets.add(raw);
-    raw.on('close', () => this.sockets.delete(raw));
-    raw.on('error', () => { /* close follows */ });
-    if (!implicitTls) { this.handler(raw, false); return; }
+    raw.on('close', this.forget);
+    // Close follows an error; a login process's socket has its ignoring listener already.
+    if (raw.listenerCount('error') === 0) raw.on('error', ignore);
+    if (!implicitTls) this.handler(raw, false);
+    else this.handshake(raw);
+  }
+
+  /** Implicit TLS; its closures (and the timer they hold) live only as long as the handshake. */
+  private handshake(raw: net.Socket): void {
     const ctx = this.tls();
     if (!ctx) { raw.destroy(); return; }
     const t = new TLSSocket(raw, { isServer: true, secureContext: ctx });
     const timer = setTimeout(() => t.destroy(), 30_000);
-    t.once('secure', () => { clearTimeout(timer); this.handler(t, true); });
-    t.on('error', (err) => { clearTimeout(timer); this.logger.debug({ err }, 'TLS handshake failed'); t.destroy(); });
+    const onError = (err: Error) => { clearTimeout(timer); this.logger.debug({ err }, 'TLS handshake failed'); t.destroy(); };
+    t.on('error', onError);
+    t.once('secure', () => {
+      clearTimeout(timer);
+      // Later errors are followed by 'close', which the session handles: a shared listener keeps them from throwing.
+      t.removeListener('error', onError);
+      t.on('error', ignore);
+      this.handler(t, true);
+    });
   }
 
   async close(): Promise<void> {
@@ -49,8 +69,15 @@ export function startTls(sock: net.Socket, ctx: SecureContext): Promise<TLSSocke
   return new Promise((resolve, reject) => {
     const t = new TLSSocket(sock, { isServer: true, secureContext: ctx });
     const timer = setTimeout(() => { t.destroy(); reject(new Error('TLS handshake timeout')); }, 30_000);
-    t.once('secure', () => { clearTimeout(timer); resolve(t); });
-    t.once('error', (e) => { clearTimeout(timer); t.destroy(); reject(e); });
+    const onError = (e: Error) => { clearTimeout(timer); t.destroy(); reject(e); };
+    t.on('error', onError);
+    t.once('secure', () => {
+      clearTimeout(timer);
+      // As after an implicit-TLS handshake: the session outlives this closure and its timer.
+      t.removeListener('error', onError);
+      t.on('error', ignore);
+      resolve(t);
+    });
   });
 }
 

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { LIMITS } from '../../core/src/limits.js';
 import { isMailError } from '../../core/src/errors.js';
 import type { UserRecord } from '../../directory/src/types.js';
-import type { Registration, ServiceName } from '../../registry/src/types.js';
+import type { KickHandler, Registration, ServiceName } from '../../registry/src/types.js';
 import type { Backend } from './backend-pool.js';
 import type { ClientInfo, ProxyDeps } from './types.js';
 import { breakerValue, proxyMetrics } from './metrics.js';
@@ -28,7 +28,7 @@ async function delayFrom(started: number): Promise<void> {
 
 export async function proxyLogin<T>(
   deps: ProxyDeps, protocol: ServiceName, client: ClientInfo, creds: Credentials,
-  onKick: (reason: string) => void,
+  onKick: KickHandler,
   handshake: (sock: Socket, signal: AbortSignal, ctx: HandshakeContext) => Promise<T>,
 ): Promise<ProxyLogin<T>> {
   const m = proxyMetrics(deps.metrics);

@@ -16,8 +16,7 @@ import { LineQueue, type LineEvent } from './line-queue.js';
 import { LineReader } from './line-reader.js';
 import { clientInfo, ProxyListeners, startTls } from './listener.js';
 import { proxyLogin, type Credentials, type HandshakeContext } from './login.js';
-import { proxyMetrics } from './metrics.js';
-import { relay } from './relay.js';
+import { RelayedSession } from './relay-session.js';
 import type { ProxyDeps } from './types.js';
 
 /** RFC 2449 §4: a command line is at most 255 octets; SASL responses may be longer. */
@@ -137,10 +136,8 @@ class Pop3ProxySession {
 
   private async login(creds: Credentials): Promise<boolean> {
     const client = clientInfo(this.sock, this.secure);
-    let kick: (() => void) | null = null;
-    let kickedEarly = false;
-    const out = await proxyLogin(this.deps, 'pop3', client, creds,
-      () => { if (kick) kick(); else kickedEarly = true; },
+    const session = new RelayedSession(this.deps, 'pop3', this.sock, '');
+    const out = await proxyLogin(this.deps, 'pop3', client, creds, session,
       (sock, signal, ctx) => pop3BackendLogin(sock, signal, ctx, this.deps.master));
     if (!out.ok) {
       this.write(out.why === 'credentials' ? err('Authentication failed.', 'AUTH')
@@ -152,15 +149,11 @@ class Pop3ProxySession {
     this.input.detach();
     const pipelined = this.queue.takeUnread();
     this.write(ok('Logged in.'));
-    const r = relay(this.sock, out.socket, pipelined, out.value.rest);
-    kick = () => r.close();
-    const m = proxyMetrics(this.deps.metrics);
-    m.sessions.inc({ protocol: 'pop3' });
-    if (kickedEarly) r.close();
-    const why = await r.closed;
-    m.sessions.dec({ protocol: 'pop3' });
-    this.deps.logger.info({ user: out.user.user, backend: out.backend.name, closedBy: why }, 'proxy session closed');
-    await out.registration.unregister().catch(() => undefined);
+    // This session object (parser, input) is left behind: the relay keeps only the sockets and plain values.
+    session.start({
+      backend: out.socket, pendingToBackend: pipelined, pendingToClient: out.value.rest,
+      user: out.user.user, backendName: out.backend.name, registration: out.registration,
+    });
     return false;
   }
 }

@@ -15,8 +15,7 @@ import { LineQueue, type LineEvent } from './line-queue.js';
 import { LineReader } from './line-reader.js';
 import { clientInfo, ProxyListeners, startTls } from './listener.js';
 import { proxyLogin, type Credentials, type HandshakeContext } from './login.js';
-import { proxyMetrics } from './metrics.js';
-import { relay } from './relay.js';
+import { RelayedSession } from './relay-session.js';
 import type { ProxyDeps } from './types.js';
 
 const MAX_LINE = 8 * 1024;
@@ -195,10 +194,8 @@ class SieveProxySession {
 
   private async login(creds: Credentials): Promise<boolean> {
     const client = clientInfo(this.sock, this.secure);
-    let kick: ((farewell?: string) => void) | null = null;
-    let kickedEarly = false;
-    const out = await proxyLogin(this.deps, 'sieve', client, creds,
-      () => { if (kick) kick('BYE "Disconnected by administrator."\r\n'); else kickedEarly = true; },
+    const session = new RelayedSession(this.deps, 'sieve', this.sock, 'BYE "Disconnected by administrator."\r\n');
+    const out = await proxyLogin(this.deps, 'sieve', client, creds, session,
       (sock, signal, ctx) => sieveBackendLogin(sock, signal, ctx, this.deps.master));
     if (!out.ok) {
       this.write(out.why === 'credentials' ? 'NO "Authentication failed."\r\n'
@@ -210,15 +207,11 @@ class SieveProxySession {
     this.input.detach();
     const pipelined = this.queue.takeUnread();
     this.write('OK "Logged in."\r\n');
-    const r = relay(this.sock, out.socket, pipelined, out.value.rest);
-    kick = (f) => r.close(f);
-    const m = proxyMetrics(this.deps.metrics);
-    m.sessions.inc({ protocol: 'sieve' });
-    if (kickedEarly) r.close('BYE "Disconnected by administrator."\r\n');
-    const why = await r.closed;
-    m.sessions.dec({ protocol: 'sieve' });
-    this.deps.logger.info({ user: out.user.user, backend: out.backend.name, closedBy: why }, 'proxy session closed');
-    await out.registration.unregister().catch(() => undefined);
+    // This session object (parser, input) is left behind: the relay keeps only the sockets and plain values.
+    session.start({
+      backend: out.socket, pendingToBackend: pipelined, pendingToClient: out.value.rest,
+      user: out.user.user, backendName: out.backend.name, registration: out.registration,
+    });
     return false;
   }
 }

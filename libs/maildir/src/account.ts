@@ -31,7 +31,8 @@ export interface FolderRegistry {
   readonly hostname: string;
   readonly fsync: boolean;
   acquire(dir: string, name: string): Promise<FolderState>;
-  release(state: FolderState): Promise<void>;
+  /** `drop`: close it now if no one else holds it (MaildirStore.release). */
+  release(state: FolderState, drop?: boolean): Promise<void>;
   /** Forgets states of `dir` and everything below (after delete/rename); their handles see the folder gone. */
   invalidate(dir: string): void;
   /** A lazy delivery put a file into `dir` behind its folder state. */
@@ -319,7 +320,11 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
       let structure: MessageStructure | null = null;
       const fh = await createTmp(tmp);
       try {
-        const parser = await newStructureParser();
+        // A delivery's structure is cached as it is written (its mail gets fetched). An IMAP APPEND's
+        // is not: the client has the message, FETCH ENVELOPE and header fields need only the header
+        // (envelope-fetch.ts, header-read.ts), and a first BODYSTRUCTURE parses it then, as in
+        // Dovecot; a Sent copy or a draft replaced a moment later costs no parse and no cache record.
+        const parser = opts.delivery ? await newStructureParser() : null;
         let parserOk = parser !== null;
         const norm = new CrlfNormalizer();
         // Streamed: each chunk is normalised, fed to the MIME parser and written before the next
@@ -443,8 +448,8 @@ export class MaildirAccount implements MailAccount, MailboxOwner {
     await this.quotaFile.add(-bytes, -count);
   }
 
-  async release(state: FolderState): Promise<void> {
-    await this.reg.release(state);
+  async release(state: FolderState, drop = false): Promise<void> {
+    await this.reg.release(state, drop);
   }
 
   async quota(): Promise<QuotaUsage> {

@@ -18,7 +18,8 @@ import { crc32 } from 'node:zlib';
 import type { MessageStructure } from '../../mime/src/types.js';
 import { formatEnvelope } from '../../mime/src/envelope-imap.js';
 import { EnvelopeCache } from './envelope-cache.js';
-import { readAtSync, syncIo, writeAllSync } from './fastio.js';
+import { fstatSync } from 'node:fs';
+import { readAtSync, statQuick, syncIo, writeAllSync } from './fastio.js';
 
 export const ENVELOPES = 'mailstore.envelopes';
 
@@ -160,7 +161,12 @@ export class StructureCache {
 
   private async openReader(): Promise<FileHandle | null> {
     let ino = 0;
-    try { ino = (await stat(this.path)).ino; } catch { await this.closeReader(); return null; }
+    try {
+      // Every scan (each index flush, about once a second per busy folder) checks the inode.
+      const st = syncIo() ? statQuick(this.path) : await stat(this.path);
+      if (!st) throw new Error('ENOENT');
+      ino = st.ino;
+    } catch { await this.closeReader(); return null; }
     if (this.rfh && ino === this.rino) return this.rfh;
     await this.closeReader();
     try { this.rfh = await open(this.path, 'r'); } catch { return null; }
@@ -203,7 +209,7 @@ export class StructureCache {
     this.scannedAt = Date.now();
     const fh = await this.reader(true);
     if (!fh) return;
-    const size = (await fh.stat()).size;
+    const size = syncIo() ? fstatSync(fh.fd).size : (await fh.stat()).size;
     if (size < this.scannedTo) { this.offsets.clear(); this.scannedTo = 0; this.win = null; } // file was replaced
     let pos = this.scannedTo;
     while (pos + HEADER <= size) {

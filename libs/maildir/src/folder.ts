@@ -27,8 +27,10 @@ import { Mutex } from './mutex.js';
 import { formatUidlist, formatUidlistEntry, formatUidlistHeader, parseUidlist, parseUidlistLines, scanUidlist, type Uidlist, type UidlistEntry } from './uidlist.js';
 import { uniqueBase } from './unique.js';
 import { TextChunks } from './text-chunks.js';
+import { RecsLog } from './recs-log.js';
 import { readSmallFile, statQuick, syncIo, yieldIfBusy } from './fastio.js';
 import { syncCall } from './fastio.js';
+import { wakeSleepers } from './sleepers.js';
 
 export const UIDLIST = 'dovecot-uidlist';
 export const KEYWORDS = 'dovecot-keywords';
@@ -36,6 +38,8 @@ export const INDEX = 'mailstore.index';
 export const CACHE = 'mailstore.cache';
 /** Dovecot treats a directory mtime this close to now as possibly hiding a change (1 s granularity). */
 const DIRTY_WINDOW_MS = 2000;
+/** Longer than the kernel's timestamp granularity for directory times (a jiffy, coarse clock). */
+const STAMP_TICK_MS = 50;
 /** Dovecot deletes tmp/ files older than 36 hours. */
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 const INDEX_FLUSH_DELAY_MS = 1000;
@@ -186,6 +190,12 @@ async function statOrNull(p: string): Promise<Stats | null> {
   try { return await stat(p); } catch { return null; }
 }
 
+/** statOrNull, as a syscall rather than a thread-pool trip while storage is fast (fastio.ts). */
+async function statFast(p: string): Promise<Stats | null> {
+  if (!syncIo()) return statOrNull(p);
+  try { return statQuick(p); } catch { return null; }
+}
+
 function isENOENT(e: unknown): boolean {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
 }
@@ -220,6 +230,8 @@ export class FolderState {
   firstRecentUid = 0;
   /** All messages, ascending UID. Replaced (never mutated) on change so snapshots can share it. */
   recs: readonly Rec[] = [];
+  /** Which records each replacement of `recs` changed (snapshots' changedSince; recs-log.ts). */
+  readonly recsLog = new RecsLog();
   /**
    * uid → record and base → record over `recs`, built on first use after each change of `recs`:
    * a first SELECT and its FETCH FLAGS need neither (200,000 map entries off that path).
@@ -284,6 +296,8 @@ export class FolderState {
   private scanDigest: string | { n: string[]; c: string[] } = '';
   /** Set by reconcileFresh (see syncLocked). */
   private builtFresh = false;
+  /** The store's watch, started by the next full read (see watchDuringFirstScan). */
+  private startWatch: (() => void) | null = null;
   private scanUlStamp = '';
   /** Cleared by reconcile when it re-read the directories or left a file for the next sync. */
   private scanComplete = true;
@@ -292,13 +306,13 @@ export class FolderState {
   private ul: Uidlist | null = null;
   /** dovecot-uidlist as base → uid; after a fresh build, made on first use from `ulFresh`. */
   private ulMap: Map<string, number> | null = new Map();
-  /** Bases given UIDs first, first + 1, ... by reconcileFresh, not yet in a map. */
-  private ulFresh: { first: number; bases: string[] } | null = null;
+  /** Files whose bases reconcileFresh gave UIDs first, first + 1, ..., not yet in a map. */
+  private ulFresh: { first: number; names: string[] } | null = null;
   private get ulByBase(): Map<string, number> {
     if (!this.ulMap) {
       const m = new Map<string, number>();
       const f = this.ulFresh!;
-      for (let i = 0; i < f.bases.length; i++) m.set(f.bases[i]!, f.first + i);
+      for (let i = 0; i < f.names.length; i++) m.set(baseOf(f.names[i]!), f.first + i);
       this.ulMap = m;
       this.ulFresh = null;
     }
@@ -308,6 +322,8 @@ export class FolderState {
   private ulIno = 0;
   /** Expunged records still listed in dovecot-uidlist. */
   private staleUidlist = 0;
+  /** Bases of those this process expunged or moved away (forgetLocked), dropped at the next compaction. */
+  private readonly forgotten = new Set<string>();
   private ulOffset = 0;
   private ulLastUid = 0;
   private ulHeader = '';
@@ -315,6 +331,8 @@ export class FolderState {
   /** The same lists keyed by the set of flag letters in a name (see flagsOfName). */
   private flagMaskCache = new Map<number, string[]>();
   private loaded = false;
+  /** The first sync of load() is running. */
+  private loading = false;
   /** When the disk was last checked (see sync's maxStaleMs). */
   private checkedAt = 0;
   /** Records in new/ (kept by setRecs): \Recent bookkeeping has nothing to do when 0. */
@@ -331,7 +349,8 @@ export class FolderState {
   }
 
   get uidlistPath(): string { return join(this.dir, UIDLIST); }
-  pathOf(r: { name: string; inNew: boolean }): string { return join(this.dir, r.inNew ? 'new' : 'cur', r.name); }
+  // Not path.join: its normalising showed in profiles (dir is absolute and normalised, names have no '/').
+  pathOf(r: { name: string; inNew: boolean }): string { return `${this.dir}/${r.inNew ? 'new' : 'cur'}/${r.name}`; }
 
   // ---------------------------------------------------------------- loading and sync
 
@@ -361,7 +380,8 @@ export class FolderState {
         this.setRecs(recs);
       }
       this.loaded = true;
-      await this.syncLocked(true);
+      this.loading = true;
+      try { await this.syncLocked(true); } finally { this.loading = false; }
       if (!idx) this.firstRecentUid = Math.max(this.firstRecentUid, this.nextUid);
       void this.cleanTmp();
     });
@@ -427,7 +447,10 @@ export class FolderState {
     this.curStamp = cStamp;
     const newest = Math.max(sn.mtimeMs, sc.mtimeMs);
     this.dirtyUntil = now - newest < DIRTY_WINDOW_MS ? newest + DIRTY_WINDOW_MS : 0;
-    const lists = await this.readNames();
+    const starter = this.startWatch;
+    this.startWatch = null;
+    const lists = await this.readNames(starter);
+    if (starter && epoch < 0 && this.watched) await this.adoptWatchedScan(nStamp, cStamp, now);
     // The same names (same order) and the same uidlist as after the last complete reconcile: nothing
     // to do. Makes the rescans of the 2-second dirty window (and of a folder others keep touching
     // without net change) cost a readdir and a hash, not 100,000 map lookups.
@@ -451,13 +474,48 @@ export class FolderState {
     return this.scanDigest;
   }
 
-  /** readdir of new/ then cur/ (a message moved new/ → cur/ in between is then seen at least once). */
-  private async readNames(): Promise<{ n: string[]; c: string[] }> {
+  /**
+   * readdir of new/ then cur/ (a message moved new/ → cur/ in between is then seen at least once).
+   * `during` runs while the thread pool lists cur/.
+   */
+  private async readNames(during: (() => void) | null = null): Promise<{ n: string[]; c: string[] }> {
     const out = { n: [] as string[], c: [] as string[] };
     for (const sub of ['new', 'cur'] as const) {
-      try { out[sub === 'new' ? 'n' : 'c'] = await readdir(join(this.dir, sub)); } catch (e) { if (!isENOENT(e)) throw e; }
+      const listing = readdir(join(this.dir, sub));
+      if (sub === 'cur' && during) during();
+      try { out[sub === 'new' ? 'n' : 'c'] = await listing; } catch (e) { if (!isENOENT(e)) throw e; }
     }
     return out;
+  }
+
+  /**
+   * The store's watch (dir-watch.ts) is started by the first full read, while it lists cur/
+   * (`startWatch`), not before it: inotify_add_watch walks the directory's cached entries on the
+   * main thread (~10 ms for 100,000, several times that on a busy machine), which then overlaps
+   * the listing in the thread pool. The read still counts as covered by the watch, as one begun
+   * under it would, when new/ and cur/ have the same stamps after the watch began as before the
+   * read and their last change is older than a timestamp tick: a change in between would show as
+   * another time, a change after it raises an event.
+   */
+  watchDuringFirstScan(start: () => void): void { this.startWatch = start; }
+
+  /** Runs a start left by watchDuringFirstScan that no read took (the load failed or found the folder gone). */
+  startPendingWatch(): void {
+    const start = this.startWatch;
+    this.startWatch = null;
+    start?.();
+  }
+
+  private async adoptWatchedScan(nStamp: string, cStamp: string, readAt: number): Promise<void> {
+    const sn = await statFast(join(this.dir, 'new'));
+    const sc = await statFast(join(this.dir, 'cur'));
+    if (!sn || !sc || stamp(sn) !== nStamp || stamp(sc) !== cStamp) return;
+    // Whole-second times (no fraction on either: a coarse file system) need a second.
+    const tick = sn.mtimeMs % 1000 === 0 && sc.mtimeMs % 1000 === 0 ? 1000 : STAMP_TICK_MS;
+    if (readAt - Math.max(sn.mtimeMs, sc.mtimeMs) <= tick) return;
+    this.scanWatchEpoch = this.watchEpoch;
+    this.adoptedNew = nStamp;
+    this.adoptedCur = cStamp;
   }
 
 
@@ -551,7 +609,7 @@ export class FolderState {
    * nothing is known).
    */
   private async uidlistUnderLock(): Promise<Uidlist> {
-    const st = await statOrNull(this.uidlistPath);
+    const st = await statFast(this.uidlistPath);
     if (st) {
       try {
         const text = await readFile(this.uidlistPath, 'utf8');
@@ -758,7 +816,9 @@ export class FolderState {
    * process: the general reconcile takes over.
    */
   private async reconcileFresh(lists: { n: string[]; c: string[] }): Promise<boolean | null> {
-    const lock = await Dotlock.acquire(this.uidlistPath);
+    // Lock, write and stat with syscalls while storage is fast: the thread-pool trips they would
+    // take otherwise each wait for a pool thread to be scheduled, slow on a busy machine.
+    const lock = (syncIo() ? Dotlock.tryAcquireSync(this.uidlistPath) : null) ?? await Dotlock.acquire(this.uidlistPath);
     const out: Rec[] = [];
     const slow: NamedFile[] = [];
     let u: Uidlist;
@@ -773,7 +833,7 @@ export class FolderState {
       const nNew = inNew.length;
       // New UIDs in delivery order (unique names start with the delivery time), as Dovecot gives them.
       const order = deliveryOrder(names, baseOf);
-      const ulBases: string[] = [];
+      const ulNames: string[] = [];
       const sz = { size: -1, vsize: -1 };
       const first = Math.max(u.nextUid, this.nextUid);
       let uid = first;
@@ -785,24 +845,26 @@ export class FolderState {
         // the one listed last wins, as in Listing.
         while (k + 1 < order.length && sameBase(names[order[k + 1]!]!, base)) { k++; if (order[k]! > i) i = order[k]!; }
         const name = names[i]!;
-        ulBases.push(base);
+        ulNames.push(name);
         text.add(`${uid} :${base}\n`);
-        const r = this.freshRec(uid, base, name, i < nNew, sz);
+        // The base is not kept (records and ulFresh cut it from the name when asked): 100,000
+        // fewer strings to survive the young-generation collections of a first SELECT.
+        const r = this.freshRec(uid, base, name, i < nNew, sz, false);
         if (r) out.push(r); else slow.push({ uid, base, name, inNew: i < nNew });
         uid++;
       }
       u.nextUid = uid;
       const header = formatUidlistHeader(u) + '\n';
-      const data = Buffer.concat([Buffer.from(header, 'utf8'), ...text.finish()]);
-      await lock.replace(data, this.env.fsync);
-      const st = await statOrNull(this.uidlistPath);
+      const data = [Buffer.from(header, 'utf8'), ...text.finish()];
+      if (syncIo()) lock.replaceSync(data, this.env.fsync); else await lock.replace(data, this.env.fsync);
+      const st = await statFast(this.uidlistPath);
       this.ulStamp = stamp(st);
       this.ul = { ...u, entries: [] };
       this.ulMap = null; // the base → uid map is made when first needed (see ulByBase)
-      this.ulFresh = { first, bases: ulBases };
+      this.ulFresh = { first, names: ulNames };
       this.ulIno = st?.ino ?? 0;
-      this.ulOffset = data.length;
-      this.ulLastUid = ulBases.length ? uid - 1 : 0;
+      this.ulOffset = data.reduce((n, b) => n + b.length, 0);
+      this.ulLastUid = ulNames.length ? uid - 1 : 0;
       this.ulHeader = header;
     } catch (e) {
       await lock.release();
@@ -822,10 +884,10 @@ export class FolderState {
    * A record from a name with ,S= and ,W= (ours, Dovecot's): both sizes without a stat, the
    * internal date read when first asked (MaildirRec). Null for a name without them.
    */
-  private freshRec(uid: number, base: string, name: string, inNew: boolean, sz: { size: number; vsize: number }): MaildirRec | null {
+  private freshRec(uid: number, base: string, name: string, inNew: boolean, sz: { size: number; vsize: number }, keepBase = true): MaildirRec | null {
     scanSizes(name, base.length, sz);
     if (sz.size < 0 || sz.vsize < 0) return null;
-    return new MaildirRec({ uid, flags: this.flagsOfName(name, base.length), date: -1, size: sz.vsize, modseq: 0, name, base, inNew, fsize: sz.size }, this.dir);
+    return new MaildirRec({ uid, flags: this.flagsOfName(name, base.length), date: -1, size: sz.vsize, modseq: 0, name, base: keepBase ? base : undefined, inNew, fsize: sz.size }, this.dir);
   }
 
   /**
@@ -991,6 +1053,7 @@ export class FolderState {
 
   private setRecs(recs: Rec[]): void {
     this.recs = recs;
+    this.recsLog.reset(recs);
     this.uidIndex = null;
     this.baseIndex = null;
     let inNew = 0;
@@ -1020,6 +1083,7 @@ export class FolderState {
       if (r.inNew) inNew++;
     }
     this.recs = recs;
+    this.recsLog.patched(recs, put.length + drop.length === 1 ? [(put[0] ?? drop[0])!.uid] : [...put, ...drop].map((r) => r.uid));
     this.inNewCount = inNew;
     this.recentVersion++;
     const max = this.maxUid();
@@ -1113,6 +1177,10 @@ export class FolderState {
   // ---------------------------------------------------------------- change notification, index
 
   notify(): void {
+    // Hibernated sessions (sleepers.ts) hold no handle on this state: they wait on its directory.
+    // Not for the first read of a state (a re-open finds the disk as it is; a change on it woke
+    // them through their own watch): one client's wake would otherwise wake the user's others.
+    if (!this.loading) wakeSleepers(this.dir);
     for (const l of [...this.listeners]) {
       setImmediate(() => { try { l(); } catch { /* a listener's bug must not break others */ } });
     }
@@ -1483,7 +1551,7 @@ export class FolderState {
     const set = new Set(bases);
     // Gone for good (their UIDs are never given again): the stale uidlist lines must not look like
     // unseen newer messages to reconcile() or addOwnLocked().
-    for (const b of bases) this.ulByBase.delete(b);
+    for (const b of bases) { this.ulByBase.delete(b); this.forgotten.add(b); }
     const gone: Rec[] = [];
     for (const b of bases) { const r = this.byBase.get(b); if (r) gone.push(r); }
     let recs: Rec[];
@@ -1502,10 +1570,13 @@ export class FolderState {
       try {
         const u = await this.uidlistUnderLock();
         const max = this.maxUid();
-        // Keep what we know plus what others added that we have not seen yet.
-        u.entries = u.entries.filter((e) => !set.has(e.base) && (this.byBase.has(e.base) || e.uid > max));
+        // Keep what we know plus what others added that we have not seen yet. Not the lines of
+        // messages we expunged earlier: above our highest UID (the last APPENDs, expunged again)
+        // they would pass as others' unseen messages and make every later APPEND rescan the folder.
+        u.entries = u.entries.filter((e) => !set.has(e.base) && !this.forgotten.has(e.base) && (this.byBase.has(e.base) || e.uid > max));
         await this.writeUidlist(lock, u);
         this.staleUidlist = 0;
+        this.forgotten.clear();
       } catch (e) {
         await lock.release();
         throw e;

@@ -4,14 +4,17 @@
  */
 import { Readable } from 'node:stream';
 import { MailError } from '../../core/src/errors.js';
-import type { CopyResult, FlagOp, Mailbox, MailboxSnapshot, StoreResult } from '../../mailstore/src/types.js';
+import type { CopyResult, FlagOp, Mailbox, MailboxSnapshot, MailboxWatch, StoreResult } from '../../mailstore/src/types.js';
 import type { MessageStructure } from '../../mime/src/types.js';
 import { CrlfNormalizer, CrlfRangeStream } from './crlf.js';
 import { syncIo } from './fastio.js';
 import type { FolderState } from './folder.js';
 import { readPop3Uidls } from './pop3-uidl.js';
 import { envelopeTexts } from './envelope-fetch.js';
+import { envelopeOfHeader, headerOfFileSync } from './header-read.js';
+import { formatEnvelope } from '../../mime/src/envelope-imap.js';
 import { watchFolder } from './dir-watch.js';
+import { sleepOn } from './sleepers.js';
 
 let handleCounter = 0;
 
@@ -36,7 +39,7 @@ class MemoryReadable extends Readable {
 export interface MailboxOwner {
   copyMove(src: FolderState, uids: readonly number[], dest: string, move: boolean): Promise<CopyResult>;
   expunged(bytes: number, count: number): Promise<void>;
-  release(state: FolderState): Promise<void>;
+  release(state: FolderState, drop?: boolean): Promise<void>;
 }
 
 export class MaildirMailbox implements Mailbox {
@@ -48,6 +51,8 @@ export class MaildirMailbox implements Mailbox {
   private recent: Set<number> = new Set();
   private recentVersion = -1;
   private recentOf: readonly unknown[] | null = null;
+  /** The records and UIDVALIDITY the last sync() returned (sleep() compares them). */
+  private synced: { recs: readonly unknown[]; uidValidity: number } | null = null;
 
   constructor(readonly name: string, readonly readOnly: boolean, private readonly state: FolderState, private readonly owner: MailboxOwner) {}
 
@@ -77,13 +82,16 @@ export class MaildirMailbox implements Mailbox {
       this.recentVersion = s.recentVersion;
       this.recentOf = s.recs;
     }
+    this.synced = { recs: s.recs, uidValidity: s.uidValidity };
+    const recs = s.recs;
     return {
       uidValidity: s.uidValidity,
       uidNext: s.nextUid,
       highestModseq: s.highestModseq,
-      messages: s.recs,
+      messages: recs,
       recent: this.recent,
       keywords: s.keywords.filter((k): k is string => k !== undefined),
+      changedSince: (earlier) => s.recsLog.between(earlier, recs),
     };
   }
 
@@ -96,6 +104,46 @@ export class MaildirMailbox implements Mailbox {
   async envelopes(uids: readonly number[]): Promise<Array<string | null>> {
     this.live();
     return envelopeTexts(this.state, uids);
+  }
+
+  /** Header only (header-read.ts): FETCH BODY[HEADER.FIELDS (...)] parses and caches no MIME structure. */
+  async header(uid: number): Promise<Buffer> {
+    this.live();
+    const rec = this.state.byUid.get(uid);
+    if (!rec) throw new MailError('EXPUNGED', 'Message was expunged');
+    const h = syncIo() ? headerOfFileSync(this.state.pathOf(rec), rec.fsize !== rec.size) : undefined;
+    if (h) return h;
+    // Slow storage, a file renamed meanwhile or a long header: the structure knows where the body starts.
+    const st = await this.state.structure(uid);
+    const bufs: Buffer[] = [];
+    for await (const c of await this.open(uid, 0, st.body.bodyStart)) bufs.push(c as Buffer);
+    return Buffer.concat(bufs);
+  }
+
+  /**
+   * header(uid) and the ENVELOPE text envelopes([uid]) gives, from one read of the file: the first
+   * FETCH (ENVELOPE BODY.PEEK[HEADER.FIELDS (...)]) of a message opens it once, not twice.
+   */
+  async headerAndEnvelope(uid: number): Promise<{ header: Buffer; envelope: string }> {
+    this.live();
+    if (!syncIo()) {
+      const [envelope] = await this.envelopes([uid]);
+      if (envelope === null || envelope === undefined) throw new MailError('EXPUNGED', 'Message was expunged');
+      return { header: await this.header(uid), envelope };
+    }
+    const cache = this.state.cache.envelopes;
+    let envelope = cache.get(uid);
+    const header = await this.header(uid);
+    if (envelope === null) {
+      // As envelopeTexts: one look for records appended since (other processes, earlier batches).
+      cache.refresh();
+      envelope = cache.get(uid);
+    }
+    if (envelope === null) {
+      envelope = formatEnvelope(envelopeOfHeader(header));
+      cache.put(uid, envelope);
+    }
+    return { header, envelope };
   }
 
   async open(uid: number, start = 0, end?: number): Promise<Readable> {
@@ -166,7 +214,36 @@ export class MaildirMailbox implements Mailbox {
     return () => { this.myListeners.delete(fn); this.state.listeners.delete(fn); this.dirWatches.get(fn)?.(); this.dirWatches.delete(fn); };
   }
 
-  async close(): Promise<void> {
+  /** Closes the handle and drops the folder state now if no one else holds it; sleepers.ts watches the folder meanwhile. */
+  async sleep(onChange: () => void): Promise<MailboxWatch> {
+    this.live();
+    const s = this.state;
+    // The watch first, then one disk check: a change made before the watch began is found by the
+    // check, or was already taken in by the state (another handle synced it) and differs from what
+    // this handle's last sync() returned.
+    const w = sleepOn(s.dir, onChange);
+    let changed = false;
+    try {
+      await s.sync();
+      changed = !this.synced || this.synced.recs !== s.recs || this.synced.uidValidity !== s.uidValidity || s.gone;
+    } catch {
+      changed = true;
+    }
+    try {
+      await this.release(true);
+    } catch (e) {
+      w.cancel(onChange);
+      throw e;
+    }
+    if (changed && w.cancel(onChange)) setImmediate(onChange);
+    return w;
+  }
+
+  close(): Promise<void> {
+    return this.release(false);
+  }
+
+  private async release(drop: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const fn of this.myListeners) this.state.listeners.delete(fn);
@@ -174,6 +251,6 @@ export class MaildirMailbox implements Mailbox {
     for (const release of this.dirWatches.values()) release();
     this.dirWatches.clear();
     this.state.dropClaims(this.id);
-    await this.owner.release(this.state);
+    await this.owner.release(this.state, drop);
   }
 }

@@ -131,6 +131,18 @@ describe('maildir-filename', () => {
       assert.deepEqual(Array.from(deliveryOrder(files, baseOf), (i) => bases[i]), [...bases].sort(refCompare));
     }), { numRuns: 300 });
   });
+
+  it('property: deliveryOrder of a text-sorted listing with one name per second (no key sort, the listing order) matches the per-comparison sort', () => {
+    // Seconds of different widths too (999 sorts after 1000 as text): then the listing is not in key order.
+    const secs = fc.uniqueArray(fc.oneof(fc.integer({ min: 1_700_000_000, max: 1_700_000_400 }), fc.integer({ min: 900, max: 1100 })), { maxLength: 200 });
+    fc.assert(fc.property(secs, fc.boolean(), (ss, info) => {
+      const names = ss.map((t, i) => `${t}.M${(i * 7919) % 1000}P9Q${i}.host,S=1,W=1${info && i % 2 ? ':2,S' : ''}`);
+      const listed = [...names].sort();
+      const want = [...names].map(baseOf).sort(refCompare);
+      assert.deepEqual(Array.from(deliveryOrder(listed, baseOf), (i) => baseOf(listed[i]!)), want);
+      assert.deepEqual(Array.from(deliveryOrder(names, baseOf), (i) => baseOf(names[i]!)), want);
+    }), { numRuns: 500 });
+  });
 });
 
 it('orders names by delivery time numerically (Dovecot maildir_filename_sort_cmp), not as text', async () => {

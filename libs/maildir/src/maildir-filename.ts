@@ -225,6 +225,9 @@ export function deliveryOrder(names: readonly string[], toBase?: (name: string) 
   const keys = new Float64Array(n);
   let timed = 0;
   let sorted = true;
+  /** Whether two names share a second (then more than the keys decide their order). */
+  let shared = false;
+  let lastSecs = -1;
   const odd: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = names[i]!;
@@ -239,7 +242,16 @@ export function deliveryOrder(names: readonly string[], toBase?: (name: string) 
     if (d > MAX_SECS_DIGITS || secs * mult + i >= Number.MAX_SAFE_INTEGER) return comparatorOrder(toBase ? names.map(toBase) : names);
     const key = secs * mult + i;
     if (timed > 0 && key < keys[timed - 1]!) sorted = false;
+    if (secs === lastSecs) shared = true;
+    lastSecs = secs;
     keys[timed++] = key;
+  }
+  // Listed in order already, one name per second, all in the Maildir format (a first SELECT of a
+  // text-sorted listing): the order is the listing's, no key to take apart.
+  if (sorted && !shared && !odd.length) {
+    const out = new Uint32Array(n);
+    for (let i = 0; i < n; i++) out[i] = i;
+    return out;
   }
   // fs.readdir lists names sorted as text, which for names of equal-width seconds is already the
   // order of the keys: no sort needed then.

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,6 +64,40 @@ describe('own changes and other processes', () => {
       assert.equal(state.fullScans, scans, 'no full read for own changes');
       const snap = await mb.sync();
       assert.deepEqual(snap.messages[0]!.flags.slice().sort(), ['\\Answered', '\\Flagged']);
+      unwatch();
+      await store.release(state);
+      await mb.close();
+    } finally {
+      await store.close();
+      await h.cleanup();
+    }
+  });
+
+  it('APPEND + EXPUNGE rounds past the uidlist compaction still cause no directory read', async () => {
+    // Expunged lines stay in dovecot-uidlist until > 100 pile up; the rewrite then must not keep
+    // those of our own expunged APPENDs (UIDs above every message left) as others' unseen mail.
+    const h = await tempHome();
+    const store = new MaildirStore({ hostname: 'test.host', fsync: false });
+    try {
+      const acc = await store.openAccount(h.ref);
+      for (let i = 0; i < 5; i++) await acc.append('INBOX', src(msg(i)));
+      const mb = await acc.open('INBOX');
+      const unwatch = mb.watch(() => undefined);
+      const state = await store.acquire(join(h.ref.home, 'Maildir'), 'INBOX');
+      await state.sync(true);
+      const scans = state.fullScans;
+      const uidlist = () => readFileSync(join(h.ref.home, 'Maildir', 'dovecot-uidlist'), 'utf8').trim().split('\n').length - 1;
+      let compacted = false;
+      for (let i = 0; i < 130; i++) {
+        const a = await acc.append('INBOX', src(msg(100 + i)), { flags: ['\\Seen'] });
+        await mb.store([a.uid], 'add', ['\\Deleted']);
+        assert.deepEqual(await mb.expunge([a.uid]), [a.uid]);
+        if (uidlist() < 10) compacted = true;
+      }
+      assert.ok(compacted, 'the uidlist was rewritten without the expunged lines');
+      await settle();
+      assert.equal(state.fullScans, scans, 'no full read for own changes');
+      assert.equal((await mb.sync()).messages.length, 5);
       unwatch();
       await store.release(state);
       await mb.close();

@@ -10,6 +10,7 @@ import type { AccountRef, MailAccount, MailStore } from '../../mailstore/src/typ
 import { MaildirAccount, type FolderRegistry } from './account.js';
 import { FolderState } from './folder.js';
 import { watchFolder } from './dir-watch.js';
+import { wakeSleepers } from './sleepers.js';
 
 const IDLE_KEEP_MS = 30_000;
 
@@ -27,6 +28,8 @@ export class MaildirStore implements MailStore, FolderRegistry {
   private readonly idleTimers = new Map<FolderState, NodeJS.Timeout>();
   /** A passive inotify watch per kept state (dir-watch.ts), from its creation until it is dropped. */
   private readonly keepWatches = new Map<FolderState, () => void>();
+  /** States being closed at once (release with `drop`): a re-open of their folder waits for their index write. */
+  private readonly closing = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(opts: MaildirStoreOptions = {}) {
@@ -43,13 +46,19 @@ export class MaildirStore implements MailStore, FolderRegistry {
   }
 
   async acquire(dir: string, name: string): Promise<FolderState> {
+    const closing = this.closing.get(dir);
+    if (closing) await closing;
     let s = this.states.get(dir);
     if (!s || s.gone) {
       if (s) this.unkeep(s);
       s = new FolderState(dir, name, { hostname: this.hostname, fsync: this.fsync });
       this.states.set(dir, s);
-      // Before the first read, so that read is covered by it (see FolderState.syncLocked).
-      this.keepWatches.set(s, watchFolder(s, true));
+      // Started by the first read while it lists cur/ (overlapping; that read is still covered by
+      // it, see FolderState.watchDuringFirstScan), not for a state dropped or a store closed meanwhile.
+      const state = s;
+      state.watchDuringFirstScan(() => {
+        if (!this.closed && this.states.get(dir) === state && !this.keepWatches.has(state)) this.keepWatches.set(state, watchFolder(state, true));
+      });
     }
     const t = this.idleTimers.get(s);
     if (t) { clearTimeout(t); this.idleTimers.delete(s); }
@@ -59,14 +68,31 @@ export class MaildirStore implements MailStore, FolderRegistry {
     } catch (e) {
       s.refs--;
       if (s.refs === 0 && this.states.get(dir) === s) { this.states.delete(dir); this.unkeep(s); }
+      s.startPendingWatch();
       throw e;
     }
+    s.startPendingWatch();
     return s;
   }
 
-  async release(s: FolderState): Promise<void> {
+  /**
+   * `drop`: close the state now if nobody else holds it (IDLE hibernation: the session will not be
+   * back soon), instead of keeping it IDLE_KEEP_MS; resolves when its index is written and its
+   * descriptors are closed.
+   */
+  async release(s: FolderState, drop = false): Promise<void> {
     s.refs = Math.max(0, s.refs - 1);
     if (s.refs > 0) return;
+    if (drop && this.states.get(s.dir) === s) {
+      const t = this.idleTimers.get(s);
+      if (t) { clearTimeout(t); this.idleTimers.delete(s); }
+      this.states.delete(s.dir);
+      this.unkeep(s);
+      const p = s.flush().catch(() => undefined).then(() => s.cache.close()).catch(() => undefined)
+        .finally(() => { if (this.closing.get(s.dir) === p) this.closing.delete(s.dir); });
+      this.closing.set(s.dir, p);
+      return p;
+    }
     // No index write here: a changed state has its write already scheduled (FolderState.markDirty,
     // within a second), and a user who logs in and out a few times a second would otherwise cost
     // one full index write per session.
@@ -86,11 +112,13 @@ export class MaildirStore implements MailStore, FolderRegistry {
 
   /** This process put a file into `dir` behind its folder state (lazy delivery): sessions see it at their next sync. */
   changedOnDisk(dir: string): void {
+    wakeSleepers(dir);
     const s = this.states.get(dir);
     if (s && !s.gone) s.changedOnDisk();
   }
 
   invalidate(dir: string): void {
+    wakeSleepers(dir, true);
     for (const [d, s] of this.states) {
       if (d === dir || d.startsWith(dir + '.')) {
         this.states.delete(d);
@@ -100,6 +128,9 @@ export class MaildirStore implements MailStore, FolderRegistry {
       }
     }
   }
+
+  /** Folder states held in memory (open by a handle or kept a while after): tests and diagnostics. */
+  get openFolders(): number { return this.states.size; }
 
   private unkeep(s: FolderState): void {
     this.keepWatches.get(s)?.();
@@ -113,6 +144,7 @@ export class MaildirStore implements MailStore, FolderRegistry {
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
     await Promise.all([...this.states.values()].map((s) => s.flush().catch(() => undefined).then(() => s.cache.close())));
+    await Promise.all(this.closing.values());
     this.states.clear();
   }
 }

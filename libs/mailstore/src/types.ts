@@ -38,6 +38,12 @@ export interface MailboxSnapshot {
   readonly recent: ReadonlySet<number>;
   /** Keywords defined in this mailbox (for the FLAGS / PERMANENTFLAGS responses). */
   readonly keywords: readonly string[];
+  /**
+   * Optional: the UIDs whose records differ between an earlier snapshot's `messages` and these
+   * (changed, added or removed; ascending), or null when the store cannot tell. Lets a session's
+   * view look at a few messages per command instead of comparing every record.
+   */
+  changedSince?(earlier: readonly MessageRecord[]): readonly number[] | null;
 }
 
 export interface MailboxInfo {
@@ -129,6 +135,17 @@ export interface Mailbox {
   envelopes?(uids: readonly number[]): Promise<Array<string | null>>;
 
   /**
+   * The top-level header block, blank line included, exactly the bytes open(uid, 0,
+   * structure(uid).body.bodyStart) gives, read without parsing the message (FETCH
+   * BODY[HEADER.FIELDS (...)] of many messages). Throws MailError EXPUNGED when the message is
+   * gone. Optional: without it, callers use structure() and open().
+   */
+  header?(uid: number): Promise<Buffer>;
+
+  /** Optional: header(uid) and envelopes([uid])[0] together (one read of the message where they are not cached). */
+  headerAndEnvelope?(uid: number): Promise<{ header: Buffer; envelope: string }>;
+
+  /**
    * The message bytes (CRLF) from `start` (inclusive) to `end` (exclusive, default: the end).
    * The stream has backpressure; the caller must consume or destroy it.
    * Throws MailError EXPUNGED when the message is gone.
@@ -161,11 +178,24 @@ export interface Mailbox {
   close(): Promise<void>;
 
   /**
+   * IDLE hibernation: closes the handle (and what the store keeps for the mailbox, when no other
+   * handle holds it) but keeps a light watch: `onChange` is called once when the mailbox may have
+   * changed since this handle's last sync(), by this process or another. Resolves to the watch, on
+   * which cancel(onChange) stops it. Optional: without it a session does not hibernate in a mailbox.
+   */
+  sleep?(onChange: () => void): Promise<MailboxWatch>;
+
+  /**
    * POP3 UIDLs the storage keeps for some messages (UID → UIDL), e.g. Dovecot's dovecot-uidlist
    * "P" field for mail migrated from another POP3 server. POP3 sends these instead of its
    * pop3_uidl_format, as Dovecot does. Reads no message file. Optional: absent = none kept.
    */
   pop3Uidls?(): Promise<ReadonlyMap<number, string>>;
+}
+
+/** What Mailbox.sleep leaves: may be one object shared by every sleeper of the mailbox, so cancel names the callback. */
+export interface MailboxWatch {
+  cancel(onChange: () => void): void;
 }
 
 export interface MailAccount {

@@ -4,22 +4,14 @@ import fc from 'fast-check';
 import { ManageSieveReceiver } from './receiver.js';
 import { encodeResponse, encodeString } from './response.js';
 import type { ReceiverEvent } from './types.js';
+import { feedInPieces } from '../../testing/src/chunks.js';
 
 const OPTS = { maxLineLength: 1024, maxLiteralSize: 4096, maxArgs: 8 };
 
 function feed(input: string | Buffer, splits: number[] = [], opts = OPTS, cont = false): ReceiverEvent[] {
   const r = new ManageSieveReceiver(opts);
   if (cont) r.expectContinuation();
-  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  const cuts = [...new Set(splits.map((s) => s % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: ReceiverEvent[] = [];
-  let prev = 0;
-  for (const c of [...cuts, buf.length]) {
-    r.push(buf.subarray(prev, c));
-    prev = c;
-    for (let e = r.next(); e; e = r.next()) out.push(e);
-  }
-  return out;
+  return feedInPieces<ReceiverEvent>(r, typeof input === 'string' ? Buffer.from(input, 'utf8') : input, splits);
 }
 
 test('RFC 5804 §2.6 PUTSCRIPT with a non-synchronising literal', () => {

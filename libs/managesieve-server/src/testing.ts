@@ -3,15 +3,14 @@
  * mail homes in a temp dir, a self-signed certificate for "localhost" written to a file (for
  * sieve-connect --tlscafile), and a raw client for transcript tests.
  */
-import net from 'node:net';
-import tls from 'node:tls';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { generateSelfSigned, secureContext } from '../../tls/src/index.js';
 import { parseScript, supportedExtensions } from '../../sieve/src/index.js';
-import { MemoryDirectory } from '../../quota/src/memory-directory.js';
+import { MemoryDirectory } from '../../testing/src/directory.js';
+import { BufferedClient, connectLoopback } from '../../testing/src/raw-client.js';
 import { mailHome } from '../../delivery/src/home.js';
 import { ManageSieveServer } from './server.js';
 import type { ManageSieveConfig, ManageSieveDeps } from './deps.js';
@@ -57,33 +56,14 @@ export async function startHarness(over: Partial<ManageSieveConfig> = {}, withTl
 }
 
 /** A raw ManageSieve client: sends lines, reads responses up to the final OK/NO/BYE (literals honoured). */
-export class RawClient {
-  private buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-
-  constructor(public sock: net.Socket) { this.attach(sock); }
-
-  private attach(sock: net.Socket): void {
-    sock.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); this.wake(); });
-    sock.on('close', () => { this.closed = true; this.wake(); });
-    sock.on('error', () => { this.closed = true; this.wake(); });
-  }
-
-  private wake(): void { const w = this.waiters; this.waiters = []; for (const f of w) f(); }
-
+export class RawClient extends BufferedClient {
   static async connect(port: number): Promise<RawClient> {
-    const sock = net.connect(port, '127.0.0.1');
-    await new Promise<void>((r, j) => { sock.once('connect', () => r()); sock.once('error', j); });
-    return new RawClient(sock);
+    return new RawClient(await connectLoopback(port));
   }
 
-  private async more(): Promise<void> {
+  private async waitMore(): Promise<void> {
     if (this.closed) throw new Error(`connection closed; buffered: ${JSON.stringify(this.buf.toString())}`);
-    await new Promise<void>((r, j) => {
-      const t = setTimeout(() => j(new Error(`timeout; buffered: ${JSON.stringify(this.buf.toString())}`)), 10_000);
-      this.waiters.push(() => { clearTimeout(t); r(); });
-    });
+    if (!(await this.more(10_000))) throw new Error(`timeout; buffered: ${JSON.stringify(this.buf.toString())}`);
   }
 
   /** One line (a literal announced at its end is read and appended as "\n<content>"). */
@@ -95,7 +75,7 @@ export class RawClient {
         const m = /\{(\d+)\}$/.exec(l);
         if (m) {
           const n = Number(m[1]);
-          while (this.buf.length < i + 2 + n) await this.more();
+          while (this.buf.length < i + 2 + n) await this.waitMore();
           l += '\n' + this.buf.subarray(i + 2, i + 2 + n).toString();
           this.buf = this.buf.subarray(i + 2 + n);
           const rest = await this.line();
@@ -104,7 +84,7 @@ export class RawClient {
         this.buf = this.buf.subarray(i + 2);
         return l;
       }
-      await this.more();
+      await this.waitMore();
     }
   }
 
@@ -118,24 +98,16 @@ export class RawClient {
     }
   }
 
-  send(s: string): void { this.sock.write(s); }
-
   async cmd(s: string): Promise<string[]> { this.send(`${s}\r\n`); return this.response(); }
 
   async starttls(ca: string): Promise<string[]> {
     const r = await this.cmd('STARTTLS');
     if (!/^OK/.test(r.at(-1)!)) throw new Error(`STARTTLS refused: ${r.join('|')}`);
-    this.sock.removeAllListeners('data');
-    const t = tls.connect({ socket: this.sock, ca, servername: 'localhost' });
-    await new Promise<void>((res, j) => { t.once('secureConnect', () => res()); t.once('error', j); });
-    this.sock = t;
-    this.attach(t);
+    await this.upgradeTls({ ca, servername: 'localhost' }, false);
     return this.response();
   }
 
   async login(user: string, pass: string): Promise<string[]> {
     return this.cmd(`AUTHENTICATE "PLAIN" "${Buffer.from(`\0${user}\0${pass}`).toString('base64')}"`);
   }
-
-  close(): void { this.sock.destroy(); }
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { directoryAuthenticator } from '../../dovecot-auth/src/directory-authenticator.js';
 import { MemoryRegistry } from '../../registry/src/memory.js';
-import { MemoryDirectory } from '../../quota/src/memory-directory.js';
+import { MemoryDirectory } from '../../testing/src/directory.js';
 import { RawClient, startHarness, type Harness } from './testing.js';
 
 let h: Harness;

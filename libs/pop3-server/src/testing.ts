@@ -3,7 +3,6 @@
  * tests) on 127.0.0.1 port 0 over a MaildirStore in a temp dir, an in-memory Directory, a
  * self-signed certificate for "localhost"; plus a raw POP3 line client.
  */
-import net from 'node:net';
 import tls from 'node:tls';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,54 +10,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { generate } from 'selfsigned';
 import { MaildirStore } from '../../maildir/src/index.js';
-import { MailError } from '../../core/src/errors.js';
-import type { Directory, Recipient, SharedFolderRecord, UserRecord } from '../../directory/src/types.js';
+import { TestDirectory, USERS } from '../../testing/src/directory.js';
+import { testCert } from '../../testing/src/cert.js';
+import { BufferedClient, connectLoopback } from '../../testing/src/raw-client.js';
 import { ImapServer } from '../../imap-server/src/server.js';
 import { Pop3Server } from './server.js';
 import type { Pop3ServerConfig, Pop3ServerDeps } from './deps.js';
 
-export const USERS: Record<string, string> = { 'alice@example.org': 'alicepw', 'bob@example.org': 'bobpw' };
-
-export function userRecord(user: string): UserRecord {
-  return { user, aliases: [], homeServer: null, quotaBytes: null, forwards: [], forwardCopyToSelf: false, disabled: false };
-}
-
-export class TestDirectory implements Directory {
-  fail = false;
-  async authenticate(login: string, password: string): Promise<UserRecord | null> {
-    if (this.fail) throw new MailError('TEMP', 'directory down');
-    const u = login.toLowerCase();
-    return USERS[u] !== undefined && USERS[u] === password ? userRecord(u) : null;
-  }
-  async lookup(address: string): Promise<UserRecord | null> {
-    const u = address.toLowerCase();
-    return USERS[u] !== undefined ? userRecord(u) : null;
-  }
-  async resolve(address: string): Promise<Recipient | null> {
-    const u = await this.lookup(address);
-    return u ? { kind: 'user', user: u } : null;
-  }
-  async sharedFolders(): Promise<SharedFolderRecord[]> { return []; }
-  async domains(): Promise<string[]> { return ['example.org']; }
-  async close(): Promise<void> {}
-}
-
-let certCache: { key: string; cert: string } | null = null;
-
-export async function testCert(): Promise<{ key: string; cert: string }> {
-  if (certCache) return certCache;
-  const pems = await (generate as unknown as (attrs: unknown, opts: unknown) => Promise<{ private: string; cert: string }>)(
-    [{ name: 'commonName', value: 'localhost' }],
-    {
-      keyType: 'ec', curve: 'P-256', days: 2, algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
-    },
-  );
-  certCache = { key: pems.private, cert: pems.cert };
-  return certCache;
-}
+export { TestDirectory, USERS, userRecord } from '../../testing/src/directory.js';
+export { testCert } from '../../testing/src/cert.js';
 
 export interface Harness {
   server: Pop3Server;
@@ -128,32 +89,10 @@ export async function startHarness(over: Partial<Pop3ServerConfig> = {}, extra: 
 }
 
 /** A raw POP3 client for transcript tests. */
-export class Pop3Client {
-  private buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-  constructor(public sock: net.Socket) { this.attach(sock); }
-
-  private attach(sock: net.Socket): void {
-    sock.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); this.wake(); });
-    sock.on('close', () => { this.closed = true; this.wake(); });
-    sock.on('error', () => { this.closed = true; this.wake(); });
-  }
-
-  private wake(): void { const w = this.waiters; this.waiters = []; for (const f of w) f(); }
-
+export class Pop3Client extends BufferedClient {
   static async connect(port: number, implicitTls = false): Promise<Pop3Client> {
-    const sock = implicitTls
-      ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve, reject) => {
-      sock.once(implicitTls ? 'secureConnect' : 'connect', () => resolve());
-      sock.once('error', reject);
-    });
-    return new Pop3Client(sock);
+    return new Pop3Client(await connectLoopback(port, implicitTls));
   }
-
-  send(data: string | Buffer): void { this.sock.write(data); }
 
   /** One line without CRLF (latin1). */
   async line(timeoutMs = 5000): Promise<string> {
@@ -168,7 +107,7 @@ export class Pop3Client {
       if (this.closed) throw new Error(`connection closed; buffered: ${JSON.stringify(this.buf.toString('latin1'))}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timeout waiting for line; buffered: ${JSON.stringify(this.buf.toString('latin1'))}`);
-      await new Promise<void>((r) => { const t = setTimeout(r, left); this.waiters.push(() => { clearTimeout(t); r(); }); });
+      await this.more(left);
     }
   }
 
@@ -196,20 +135,13 @@ export class Pop3Client {
 
   async closedByServer(timeoutMs = 5000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise<void>((r) => { const t = setTimeout(r, 50); this.waiters.push(() => { clearTimeout(t); r(); }); });
+    while (!this.closed && Date.now() < deadline) await this.more(50);
     return this.closed;
   }
 
-  async startTls(): Promise<void> {
-    this.sock.removeAllListeners('data');
-    const s = tls.connect({ socket: this.sock, servername: 'localhost', rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => { s.once('secureConnect', () => resolve()); s.once('error', reject); });
-    this.sock = s;
-    this.buf = Buffer.alloc(0);
-    this.attach(s);
+  startTls(): Promise<void> {
+    return this.upgradeTls({ servername: 'localhost', rejectUnauthorized: false }, true);
   }
-
-  close(): void { this.sock.destroy(); }
 }
 
 /** A logged-in client (USER/PASS; plaintext allowed in the harness). */

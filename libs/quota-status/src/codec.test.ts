@@ -2,19 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PolicyReceiver, encodeAction, type PolicyEvent } from './codec.js';
+import { feedInPieces } from '../../testing/src/chunks.js';
 
 function feed(input: string, splits: number[] = [], max = 1024): PolicyEvent[] {
-  const r = new PolicyReceiver(max);
-  const buf = Buffer.from(input);
-  const cuts = [...new Set(splits.map((s) => s % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: PolicyEvent[] = [];
-  let prev = 0;
-  for (const c of [...cuts, buf.length]) {
-    r.push(buf.subarray(prev, c));
-    prev = c;
-    for (let e = r.next(); e; e = r.next()) out.push(e);
-  }
-  return out;
+  return feedInPieces<PolicyEvent>(new PolicyReceiver(max), Buffer.from(input), splits);
 }
 
 const REQ = 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nrecipient=alice@example.org\nsize=1234\n\n';

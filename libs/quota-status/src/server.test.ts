@@ -9,7 +9,7 @@ import pino from 'pino';
 import { MaildirStore } from '../../maildir/src/index.js';
 import { deliverMessage } from '../../delivery/src/deliver.js';
 import { mailHome } from '../../delivery/src/home.js';
-import { MemoryDirectory } from '../../quota/src/memory-directory.js';
+import { MemoryDirectory } from '../../testing/src/directory.js';
 import { DEFAULT_ANSWERS } from '../../quota/src/status.js';
 import { QuotaStatusServer } from './server.js';
 import { startPostfix, swaks, type PostfixInstance } from '../../testing/src/postfix.js';

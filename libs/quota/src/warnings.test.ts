@@ -10,7 +10,7 @@ import { MaildirStore } from '../../maildir/src/index.js';
 import { deliverMessage } from '../../delivery/src/deliver.js';
 import { mailHome } from '../../delivery/src/home.js';
 import type { UserRecord } from '../../directory/src/types.js';
-import { MemoryDirectory } from './memory-directory.js';
+import { MemoryDirectory } from '../../testing/src/directory.js';
 import { decideWarning, readCrossed } from './warning-state.js';
 import { QuotaWarner, storeWithQuotaWarnings, warningJob } from './warnings.js';
 import { BullmqWarningQueue, InProcessWarningQueue, type WarningQueue } from './warning-queue.js';

@@ -8,7 +8,8 @@
  *   primary: serveRegistry() per worker; dropAll() when the worker is gone, so its sessions leave the
  *           registry and free their user+IP slots at once.
  */
-import type { KickResult, RegisterRequest, RegisterResult, Registration, SessionFilter, SessionInfo, SessionRegistry } from './types.js';
+import { callKick } from './local.js';
+import type { KickHandler, KickResult, RegisterRequest, RegisterResult, Registration, SessionFilter, SessionInfo, SessionRegistry } from './types.js';
 
 /** The requests channel (libs/workers Rpc has this shape). */
 export interface RegistryLink {
@@ -21,13 +22,13 @@ type WireRequest = Omit<RegisterRequest, 'onKick'>;
 type WireResult = { ok: true; info: SessionInfo } | { ok: false; reason: 'userip-limit'; current: number };
 
 export class IpcRegistry implements SessionRegistry {
-  private readonly kicks = new Map<string, (reason: string) => void>();
+  private readonly kicks = new Map<string, KickHandler>();
 
   constructor(readonly node: string, private readonly link: RegistryLink, private readonly pid: number = process.pid) {
     link.handle('registry.kicked', (arg) => {
       const a = arg as { id?: unknown; reason?: unknown };
       const onKick = typeof a?.id === 'string' ? this.kicks.get(a.id) : undefined;
-      try { onKick?.(typeof a.reason === 'string' ? a.reason : 'Kicked by admin'); } catch { /* one session's close must not stop others */ }
+      try { if (onKick) callKick(onKick, typeof a.reason === 'string' ? a.reason : 'Kicked by admin'); } catch { /* one session's close must not stop others */ }
     });
   }
 

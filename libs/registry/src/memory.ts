@@ -1,9 +1,9 @@
 /** In-process registry (embedded default): who / kick / user+IP limits on this one node. */
 import { compileFilter } from './match.js';
-import { LocalSessions } from './local.js';
+import { LocalSession, LocalSessions, type LocalOwner } from './local.js';
 import type { KickResult, RegisterRequest, RegisterResult, SessionFilter, SessionInfo, SessionRegistry } from './types.js';
 
-export class MemoryRegistry implements SessionRegistry {
+export class MemoryRegistry implements SessionRegistry, LocalOwner {
   private readonly local: LocalSessions;
 
   constructor(readonly node: string) { this.local = new LocalSessions(node); }
@@ -17,10 +17,12 @@ export class MemoryRegistry implements SessionRegistry {
       }
       if (current >= req.maxUserIp) return { ok: false, reason: 'userip-limit', current };
     }
-    const info = this.local.newInfo(req);
-    this.local.byId.set(info.id, { info, onKick: req.onKick });
-    return { ok: true, registration: { info, unregister: async () => { this.local.byId.delete(info.id); } } };
+    const s = new LocalSession(this.local.newInfo(req), req.onKick, this);
+    this.local.byId.set(s.info.id, s);
+    return { ok: true, registration: s };
   }
+
+  async release(s: LocalSession): Promise<void> { this.local.byId.delete(s.info.id); }
 
   async list(filter?: SessionFilter): Promise<SessionInfo[]> {
     const match = compileFilter(filter);

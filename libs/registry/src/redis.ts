@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { compileFilter } from './match.js';
-import { LocalSessions } from './local.js';
+import { LocalSession, LocalSessions, type LocalOwner } from './local.js';
 import type { KickResult, RegisterRequest, RegisterResult, SessionFilter, SessionInfo, SessionRegistry } from './types.js';
 
 export interface RedisRegistryOptions {
@@ -49,7 +49,7 @@ return {1, n + 1}`;
 interface KickRequest { req: string; replyTo: string; filter: SessionFilter; reason: string }
 interface KickReply { req: string; node: string; kicked: number }
 
-export class RedisRegistry implements SessionRegistry {
+export class RedisRegistry implements SessionRegistry, LocalOwner {
   readonly node: string;
   private readonly redis: Redis;
   private readonly sub: Redis;
@@ -111,22 +111,18 @@ export class RedisRegistry implements SessionRegistry {
     } catch (e) {
       this.fail(e, 'register'); // fail open: the heartbeat writes the session once Redis is back
     }
-    this.local.byId.set(info.id, { info, onKick: req.onKick });
-    let done = false;
-    return {
-      ok: true,
-      registration: {
-        info,
-        unregister: async () => {
-          if (done) return;
-          done = true;
-          this.local.byId.delete(info.id);
-          try {
-            await this.redis.multi().zrem(this.uipKey(info), info.id).hdel(this.key(`node:${this.node}`), info.id).exec();
-          } catch (e) { this.fail(e, 'unregister'); }
-        },
-      },
-    };
+    const s = new LocalSession(info, req.onKick, this);
+    this.local.byId.set(info.id, s);
+    return { ok: true, registration: s };
+  }
+
+  /** A session's unregister(): once (the map says whether it is still held), and never after close(). */
+  async release(s: LocalSession): Promise<void> {
+    if (this.local.byId.get(s.info.id) !== s) return;
+    this.local.byId.delete(s.info.id);
+    try {
+      await this.redis.multi().zrem(this.uipKey(s.info), s.info.id).hdel(this.key(`node:${this.node}`), s.info.id).exec();
+    } catch (e) { this.fail(e, 'unregister'); }
   }
 
   /** Refreshes this node's entries; rewrites them all if Redis lost them (restart, flush). */

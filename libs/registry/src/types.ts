@@ -41,9 +41,14 @@ export interface RegisterRequest {
   readonly pid?: number;
   /** Per (service, user, ip) limit; 0 = unlimited. Checked and taken atomically cluster-wide. */
   readonly maxUserIp: number;
-  /** Called when an admin kicks this session (on whichever node it lives). */
-  readonly onKick: (reason: string) => void;
+  /**
+   * Called when an admin kicks this session (on whichever node it lives): a function, or an object whose
+   * kick() is called (a proxy holds tens of thousands of sessions: no closure per session, issue 6).
+   */
+  readonly onKick: KickHandler;
 }
+
+export type KickHandler = ((reason: string) => void) | { kick(reason: string): void };
 
 export interface Registration {
   readonly info: SessionInfo;

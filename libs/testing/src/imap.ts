@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { MaildirStore } from '../../maildir/src/index.js';
 import type { Directory } from '../../directory/src/types.js';
 import { ImapServer } from '../../imap-server/src/server.js';
-import { testCert } from '../../imap-server/src/testing.js';
+import { testCert } from './cert.js';
 
 export interface ImapWithDirectory {
   server: ImapServer;

@@ -1,5 +1,5 @@
-/** Test helper: the message files (new/ and cur/ of every folder) under a Maildir or mail root. */
-import { existsSync, readdirSync } from 'node:fs';
+/** Test helpers: the message files (new/ and cur/ of every folder) under a Maildir or mail root; one folder's messages. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function mailFiles(root: string): string[] {
@@ -13,5 +13,15 @@ export function mailFiles(root: string): string[] {
     }
   };
   walk(root);
+  return out;
+}
+
+/** The messages (UTF-8 text) of one folder of a mail home: new/ then cur/, each by file name; [] if it does not exist. */
+export function folderMessages(home: string, folder = 'INBOX'): string[] {
+  const base = join(home, 'Maildir', folder === 'INBOX' ? '' : `.${folder}`);
+  const out: string[] = [];
+  for (const sub of ['new', 'cur']) {
+    try { for (const f of readdirSync(join(base, sub)).sort()) out.push(readFileSync(join(base, sub, f), 'utf8')); } catch { /* none */ }
+  }
   return out;
 }

@@ -19,6 +19,18 @@ export const SLAPD_BIN = '/usr/sbin/slapd';
 export const SLAPADD_BIN = '/usr/sbin/slapadd';
 export const ADMIN_PASSWORD = 'secret';
 
+/** The default suffix and its cn=users container, the start of a test's own LDIF (users and groups follow). */
+export const BASE_LDIF = `dn: dc=example,dc=org
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: cn=users,dc=example,dc=org
+objectClass: organizationalRole
+cn: users
+`;
+
 export function projectRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(d, 'package.json'))) {

@@ -6,7 +6,7 @@
 import type { Session } from '../session.js';
 import type { CmdOf, Reply } from './index.js';
 import { createMechanism } from '../../../sasl/src/index.js';
-import { LIMITS } from '../../../core/src/limits.js';
+import { decodeSaslResponse, failureDelay } from '../../../sasl/src/exchange.js';
 import { isMailError } from '../../../core/src/errors.js';
 import { postAuthCapabilities } from '../capabilities.js';
 
@@ -33,14 +33,14 @@ export async function authenticate(s: Session, cmd: CmdOf<'AUTHENTICATE'>): Prom
   let resp: Buffer | null = null;
   if (cmd.initialResponse !== null) {
     // RFC 4959 §3: "=" is an empty initial response.
-    const d = cmd.initialResponse === '=' ? Buffer.alloc(0) : decodeB64(cmd.initialResponse);
+    const d = cmd.initialResponse === '=' ? Buffer.alloc(0) : decodeSaslResponse(cmd.initialResponse);
     if (!d) return { status: 'BAD', text: 'Invalid base64 data in initial response.' };
     resp = d;
   }
   for (let rounds = 0; rounds < 10; rounds++) {
     const r = mech.step(resp);
     if (r.kind === 'error') {
-      await failDelay(started);
+      await failureDelay(started);
       s.host.metrics.logins.inc({ result: 'fail' });
       return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed.' };
     }
@@ -52,26 +52,15 @@ export async function authenticate(s: Session, cmd: CmdOf<'AUTHENTICATE'>): Prom
     if (ev.type !== 'line') return { status: 'BAD', text: 'Expected authentication response.' };
     // RFC 3501 §6.2.2: "*" cancels the exchange with a BAD.
     if (ev.text.trim() === '*') return { status: 'BAD', text: 'Authentication aborted by client.' };
-    const d = decodeB64(ev.text.trim());
+    const d = decodeSaslResponse(ev.text.trim());
     if (!d) return { status: 'BAD', text: 'Invalid base64 data in continued response.' };
     resp = d;
   }
   return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed.' };
 }
 
-function decodeB64(s: string): Buffer | null {
-  if (s === '') return Buffer.alloc(0);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
-  return Buffer.from(s, 'base64');
-}
-
-async function failDelay(started: number): Promise<void> {
-  const left = LIMITS.authFailureDelayMs - (Date.now() - started);
-  if (left > 0) await new Promise((r) => setTimeout(r, left));
-}
-
 async function finishLogin(s: Session, loginName: string, password: string, started: number, authzid: string | null): Promise<Reply> {
-  const { directory, store, sasl } = s.host.deps;
+  const { directory, sasl } = s.host.deps;
   const ctx = { service: 'imap', remoteIp: s.remoteAddress, secure: s.secure };
   let user;
   try {
@@ -91,7 +80,7 @@ async function finishLogin(s: Session, loginName: string, password: string, star
     return { status: 'NO', code: temp ? 'UNAVAILABLE' : 'SERVERBUG', text: temp ? 'Temporary authentication failure, try again later.' : 'Internal error occurred. Refer to server log for more information.' };
   }
   if (!user || user.disabled) {
-    await failDelay(started);
+    await failureDelay(started);
     s.host.metrics.logins.inc({ result: 'fail' });
     s.log.info({ login: loginName.slice(0, 100) }, 'authentication failed');
     return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed.' };
@@ -100,9 +89,7 @@ async function finishLogin(s: Session, loginName: string, password: string, star
     s.host.metrics.logins.inc({ result: 'limit' });
     return { status: 'NO', code: 'LIMIT', text: 'Maximum number of connections from user+IP exceeded.' };
   }
-  const account = await store.openAccount({
-    user: user.user, home: s.config.mailHome(user), quotaBytes: user.quotaBytes,
-  });
+  const account = await s.openAccount(user);
   s.user = user;
   s.account = account;
   s.state = 'auth';

@@ -10,11 +10,12 @@ import type { MessageStructure } from '../../../mime/src/types.js';
 import { Readable } from 'node:stream';
 import { isMailError, MailError } from '../../../core/src/errors.js';
 import { LIMITS } from '../../../core/src/limits.js';
-import { resolveSet, type Target } from '../seqset.js';
+import { indexRanges, resolveSet, type Target } from '../seqset.js';
 import { formatBodyStructure, formatEnvelope, formatFlags, formatInternalDate } from '../encode.js';
-import { filterHeaderFields, locateSection, sectionName, type SectionTarget } from '../section.js';
+import { filterHeaderFields, locateSection, locateTopSection, sectionName, type SectionTarget } from '../section.js';
 
-type Piece = string | { stream: Readable; length: number };
+/** Output of one message: text, a literal in memory, or a literal streamed from the store. */
+type Piece = string | Buffer | { stream: Readable; length: number };
 
 function setsSeen(a: FetchAtt): boolean {
   return a.kind === 'rfc822' || a.kind === 'rfc822.text' || (a.kind === 'body-section' && !a.peek) || (a.kind === 'binary' && !a.peek);
@@ -25,6 +26,18 @@ function needsStructure(a: FetchAtt): boolean {
     case 'envelope': case 'body': case 'bodystructure': case 'rfc822.header': case 'rfc822.text': return true;
     case 'body-section': return !(a.section.part.length === 0 && a.section.spec.kind === 'full');
     default: return false;
+  }
+}
+
+/**
+ * Served from the top-level header alone (Mailbox.header) when the store has it: the header's
+ * length is where the body starts, so no MIME structure is needed (BODY[1], BODYSTRUCTURE do need it).
+ */
+function headerOnly(a: FetchAtt): boolean {
+  switch (a.kind) {
+    case 'envelope': case 'rfc822.header': case 'rfc822.text': return true;
+    case 'body-section': return a.section.part.length === 0;
+    default: return !needsStructure(a);
   }
 }
 
@@ -46,16 +59,46 @@ async function readAll(stream: Readable, max: number): Promise<Buffer> {
   return Buffer.concat(bufs);
 }
 
+/**
+ * UID FETCH n:* (FLAGS), the resync every client does after SELECT: each line made by hand straight
+ * from the view's records (no Target, and for a view fresh from its snapshot no entry, per message:
+ * 100,000 of each would outlive a young-generation GC), written in batches of
+ * 4 × imapOutputBatchChars, one socket write each.
+ */
+async function fetchUidFlags(s: Session, ranges: readonly number[]): Promise<Reply | void> {
+  const view = s.view!;
+  const recs = view.pristineRecs();
+  const entries = recs ? null : view.entries;
+  let batch = '';
+  for (let r = 0; r < ranges.length; r += 2) {
+    for (let i = ranges[r]!, end = ranges[r + 1]!; i < end; i++) {
+      const rec = recs ? recs[i]! : entries![i]!.rec;
+      batch += '* ' + (i + 1) + ' FETCH (UID ' + rec.uid + ' FLAGS ' + formatFlags(rec.flags, view.recent.has(rec.uid)) + ')\r\n';
+      if (batch.length >= 4 * LIMITS.imapOutputBatchChars) {
+        s.write(batch);
+        batch = '';
+        await s.drain();
+        await s.breathe();
+        if (s.isClosed) return { status: 'NO', text: 'Connection closed' };
+      }
+    }
+  }
+  if (batch) s.write(batch);
+}
+
 export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | void> {
   const view = s.view!;
   const mb = s.mailbox!;
   if (cmd.items.some((a) => a.kind === 'binary' || a.kind === 'binary.size')) {
     return { status: 'BAD', text: 'BINARY is not supported' };
   }
-  let targets: Target[] = resolveSet(view, cmd.set, cmd.uid);
   const items: FetchAtt[] = [...cmd.items];
   // RFC 3501 §6.4.8: UID FETCH always returns UID.
   if (cmd.uid && !items.some((a) => a.kind === 'uid')) items.unshift({ kind: 'uid' });
+  if (cmd.changedSince === null && !s.enabled.has('CONDSTORE') && items.length === 2 && items[0]!.kind === 'uid' && items[1]!.kind === 'flags') {
+    return fetchUidFlags(s, indexRanges(view, cmd.set, cmd.uid));
+  }
+  let targets: Target[] = resolveSet(view, cmd.set, cmd.uid);
   if (cmd.changedSince !== null) {
     // RFC 7162 §3.1.4.1: CHANGEDSINCE enables CONDSTORE and implies MODSEQ.
     s.enabled.add('CONDSTORE');
@@ -122,7 +165,7 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
   const discard = async () => {
     for (const q of queue.splice(0)) {
       const r = await q;
-      if ('pieces' in r) for (const p of r.pieces) if (typeof p !== 'string') p.stream.destroy();
+      if ('pieces' in r) for (const p of r.pieces) if (typeof p !== 'string' && !Buffer.isBuffer(p)) p.stream.destroy();
     }
   };
   let expungedSeen = false;
@@ -141,6 +184,7 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
       }
       for (const p of r.pieces) {
         if (typeof p === 'string') s.write(p);
+        else if (Buffer.isBuffer(p)) { if (!s.writeBuffer(p)) await s.drain(0); }
         else await writeExact(s, p.stream, p.length);
       }
     }
@@ -228,11 +272,22 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
   const rec = e.rec;
   let st: MessageStructure | null = null;
   let envText: string | null = null;
+  /** The top-level header when it is all the items need (headerOnly). */
+  let hdr: Buffer | null = null;
   if (structureNeeded && mb.envelopes && items.every((a) => a.kind === 'envelope' || !needsStructure(a))) {
     // Only ENVELOPE needs the structure: the header-only text will do (fetchEnvelopes explains).
     envText = (await mb.envelopes([e.uid]))[0] ?? null;
     if (envText === null) throw new MailError('EXPUNGED', 'Message was expunged');
+  } else if (structureNeeded && mb.header && mb.envelopes && items.every(headerOnly)) {
+    if (!items.some((a) => a.kind === 'envelope')) hdr = await mb.header(e.uid);
+    else if (mb.headerAndEnvelope) ({ header: hdr, envelope: envText } = await mb.headerAndEnvelope(e.uid));
+    else {
+      hdr = await mb.header(e.uid);
+      envText = (await mb.envelopes([e.uid]))[0] ?? null;
+      if (envText === null) throw new MailError('EXPUNGED', 'Message was expunged');
+    }
   } else if (structureNeeded) st = await mb.structure(e.uid);
+  const bodyStart = hdr ? hdr.length : st ? st.body.bodyStart : 0;
   const out: Piece[] = [];
   // Text accumulated since the last literal.
   let acc = `* ${t.seq} FETCH (`;
@@ -242,12 +297,12 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
     const lbl = partial ? `${label}<${partial.offset}>` : label;
     if (target.kind === 'nil') { add(`${lbl} NIL`); return; }
     if (target.kind === 'fields') {
-      let buf = await readAll(await mb.open(e.uid, target.start, target.end), MAX_HEADER_READ);
+      let buf = hdr && target.start === 0 && target.end === hdr.length ? hdr : await readAll(await mb.open(e.uid, target.start, target.end), MAX_HEADER_READ);
       buf = filterHeaderFields(buf, target.fields, target.not);
       if (partial) buf = buf.subarray(Math.min(partial.offset, buf.length), Math.min(buf.length, partial.offset + partial.length));
       add(`${lbl} {${buf.length}}\r\n`);
       out.push(acc);
-      out.push({ stream: Readable.from([buf]), length: buf.length });
+      out.push(buf);
       acc = '';
       return;
     }
@@ -259,6 +314,14 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
     }
     const len = Math.max(0, end - start);
     if (len === 0) { add(`${lbl} ""`); return; }
+    if (hdr && end <= hdr.length) {
+      // Inside the header already read (BODY[HEADER], RFC822.HEADER): no second read.
+      add(`${lbl} {${len}}\r\n`);
+      out.push(acc);
+      out.push(hdr.subarray(start, end));
+      acc = '';
+      return;
+    }
     const stream = await mb.open(e.uid, start, end);
     add(`${lbl} {${len}}\r\n`);
     out.push(acc);
@@ -278,10 +341,11 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
         case 'body': add(`BODY ${formatBodyStructure(st!.body, false)}`); break;
         case 'bodystructure': add(`BODYSTRUCTURE ${formatBodyStructure(st!.body, true)}`); break;
         case 'rfc822': await addLiteral('RFC822', { kind: 'range', start: 0, end: rec.size }, null); break;
-        case 'rfc822.header': await addLiteral('RFC822.HEADER', { kind: 'range', start: 0, end: st!.body.bodyStart }, null); break;
-        case 'rfc822.text': await addLiteral('RFC822.TEXT', { kind: 'range', start: st!.body.bodyStart, end: rec.size }, null); break;
+        case 'rfc822.header': await addLiteral('RFC822.HEADER', { kind: 'range', start: 0, end: bodyStart }, null); break;
+        case 'rfc822.text': await addLiteral('RFC822.TEXT', { kind: 'range', start: bodyStart, end: rec.size }, null); break;
         case 'body-section': {
-          const target: SectionTarget = st ? locateSection(st, a.section) : { kind: 'range', start: 0, end: rec.size };
+          const target: SectionTarget = st ? locateSection(st, a.section)
+            : hdr ? locateTopSection(a.section.spec, bodyStart, rec.size) : { kind: 'range', start: 0, end: rec.size };
           await addLiteral(`BODY[${sectionName(a.section)}]`, target, a.partial);
           break;
         }
@@ -290,7 +354,7 @@ async function render(s: Session, t: Target, items: FetchAtt[], structureNeeded:
     }
     if (seenChanged && !flagsSent) add(`FLAGS ${formatFlags(rec.flags, view.recent.has(e.uid))}`);
   } catch (err) {
-    for (const p of out) if (typeof p !== 'string') p.stream.destroy();
+    for (const p of out) if (typeof p !== 'string' && !Buffer.isBuffer(p)) p.stream.destroy();
     throw err;
   }
   out.push(acc + ')\r\n');

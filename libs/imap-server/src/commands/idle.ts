@@ -1,6 +1,7 @@
 /**
- * IDLE (RFC 2177). Changes made by sessions of this process arrive through Mailbox.watch();
- * changes by other processes are found by polling Mailbox.sync() every LIMITS.idlePollMs.
+ * IDLE (RFC 2177). Changes made by sessions of this process arrive through Mailbox.watch(), and
+ * those of other processes through the store's inotify watch; Mailbox.sync() is also polled every
+ * LIMITS.idlePollMs (NFS).
  *
  * An idling session mostly waits, and a node holds many of them (issue 6): the wait for input and the
  * wait for a mailbox change are each set up once and re-armed only after they fire. A Promise.race
@@ -29,6 +30,8 @@ export async function idle(s: Session, cmd: Command & { resumed?: boolean }): Pr
   if (s.isClosed || (s.state as string) === 'logout') return { ...ABORTED };
   // The woken session tells the client what changed while it slept (RFC 2177, RFC 3501 §7).
   if (s.state === 'selected') await s.syncView(true);
+  // That sync (or the woken session's re-open) ended it: UIDVALIDITY changed, the mailbox is gone.
+  if ((s.state as string) === 'logout') return { ...ABORTED };
   const hibernateMs = s.config.hibernateTimeoutMs ?? 0;
   const hibernateAt = Date.now() + hibernateMs;
   let wake: ((w: Wake) => void) | null = null;

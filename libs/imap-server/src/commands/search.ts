@@ -5,7 +5,8 @@
  */
 import type { Session } from '../session.js';
 import type { CmdOf, Reply } from './index.js';
-import type { SearchKey, SeqSet } from '../../../imap-codec/src/types.js';
+import type { SearchKey } from '../../../imap-codec/src/types.js';
+import { seqSetHas } from '../../../imap-codec/src/seqset.js';
 import type { MailboxView, ViewEntry } from '../view.js';
 import { MessageContent, decodeWords } from '../textsearch.js';
 import { formatUidList } from '../seqset.js';
@@ -24,17 +25,6 @@ function cost(k: SearchKey): number {
     case 'and': return Math.max(0, ...k.keys.map(cost));
     default: return 0;
   }
-}
-
-function inSet(set: SeqSet, n: number, max: number): boolean {
-  if (set.kind !== 'set') return false;
-  for (const r of set.ranges) {
-    let a = r.start === '*' ? max : r.start;
-    let b = r.end === '*' ? max : r.end;
-    if (a > b) [a, b] = [b, a];
-    if (n >= a && n <= b) return true;
-  }
-  return false;
 }
 
 function utcDay(ms: number): string {
@@ -73,8 +63,8 @@ async function match(k: SearchKey, c: Ctx): Promise<boolean> {
     case 'old': return !c.view.recent.has(c.e.uid);
     case 'recent': return c.view.recent.has(c.e.uid);
     case 'size': return k.op === 'larger' ? rec.size > k.value : rec.size < k.value;
-    case 'seqset': return inSet(k.set, c.seq, c.view.exists);
-    case 'uid': return inSet(k.set, c.e.uid, c.view.maxUid());
+    case 'seqset': return seqSetHas(k.set, c.seq, c.view.exists);
+    case 'uid': return seqSetHas(k.set, c.e.uid, c.view.maxUid());
     case 'modseq': return rec.modseq >= k.value;
     case 'older': return rec.internalDate <= c.now - k.seconds * 1000;
     case 'younger': return rec.internalDate >= c.now - k.seconds * 1000;

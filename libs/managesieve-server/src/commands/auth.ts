@@ -5,25 +5,15 @@
  */
 import { createMechanism } from '../../../sasl/src/index.js';
 import { LIMITS } from '../../../core/src/limits.js';
+import { decodeSaslResponse, failureDelay } from '../../../sasl/src/exchange.js';
 import { isMailError } from '../../../core/src/errors.js';
 import { encodeString } from '../../../managesieve-codec/src/response.js';
 import type { Arg } from '../../../managesieve-codec/src/types.js';
 import type { Session } from '../session.js';
 import { str } from './index.js';
 
-function decodeB64(s: string): Buffer | null {
-  if (s === '') return Buffer.alloc(0);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
-  return Buffer.from(s, 'base64');
-}
-
-async function failDelay(started: number): Promise<void> {
-  const left = LIMITS.authFailureDelayMs - (Date.now() - started);
-  if (left > 0) await new Promise((r) => setTimeout(r, left));
-}
-
 async function failed(s: Session, started: number): Promise<void> {
-  await failDelay(started);
+  await failureDelay(started);
   s.authFailures++;
   s.respond({ status: 'NO', text: 'Authentication failed.' });
   if (s.authFailures >= LIMITS.manageSieveMaxAuthFailures) {
@@ -40,7 +30,7 @@ export async function authenticate(s: Session, args: readonly Arg[]): Promise<vo
   if (!s.plaintextAllowed) return s.respond({ status: 'NO', code: 'ENCRYPT-NEEDED', text: 'Plaintext authentication disallowed on non-secure connections.' });
   let resp: Buffer | null = null;
   if (args.length > 1) {
-    resp = decodeB64(str(args, 1));
+    resp = decodeSaslResponse(str(args, 1));
     if (!resp) return s.respond({ status: 'NO', text: 'Invalid base64 data in initial response.' });
   }
   for (let round = 0; round < 10; round++) {
@@ -53,7 +43,7 @@ export async function authenticate(s: Session, args: readonly Arg[]): Promise<vo
     if (!ev) return;
     if (ev.type === 'cancel') return s.respond({ status: 'NO', text: 'Authentication aborted by client.' });
     if (ev.type !== 'continuation') return s.respond({ status: 'NO', text: 'Expected authentication response.' });
-    resp = decodeB64(ev.value.trim());
+    resp = decodeSaslResponse(ev.value.trim());
     if (!resp) return s.respond({ status: 'NO', text: 'Invalid base64 data in continued response.' });
   }
   return failed(s, started);

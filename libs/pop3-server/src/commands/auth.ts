@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SASL_MECHANISMS, createMechanism } from '../../../sasl/src/index.js';
 import { LIMITS } from '../../../core/src/limits.js';
+import { decodeSaslResponse, failureDelay } from '../../../sasl/src/exchange.js';
 import { isMailError } from '../../../core/src/errors.js';
 import { err, multiline, ok, challenge } from '../../../pop3-codec/src/responses.js';
 import type { Pop3Command } from '../../../pop3-codec/src/types.js';
@@ -63,7 +64,7 @@ export async function auth(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
   if (!plaintextAllowed(s)) { s.write(PLAINTEXT_REFUSED); return false; }
   let resp: Buffer | null = null;
   if (cmd.args[1] !== undefined) {
-    const d = cmd.args[1] === '=' ? Buffer.alloc(0) : decodeB64(cmd.args[1]);
+    const d = cmd.args[1] === '=' ? Buffer.alloc(0) : decodeSaslResponse(cmd.args[1]);
     if (!d) { s.write(err('Invalid base64 data in initial response.')); return false; }
     resp = d;
   }
@@ -81,7 +82,7 @@ export async function auth(s: Pop3Session, cmd: Pop3Command): Promise<boolean> {
     if (ev.type !== 'line') { s.write(err('Expected authentication response.')); return false; }
     // RFC 5034 §4: "*" cancels the exchange.
     if (ev.text.trim() === '*') { s.write(err('Authentication aborted by client.')); return false; }
-    const d = decodeB64(ev.text.trim());
+    const d = decodeSaslResponse(ev.text.trim());
     if (!d) { s.write(err('Invalid base64 data in continued response.')); return false; }
     resp = d;
   }
@@ -118,19 +119,8 @@ async function checkPassword(s: Pop3Session, login: string, password: string, au
   return out.ok ? out.user : null;
 }
 
-function decodeB64(t: string): Buffer | null {
-  if (t === '') return Buffer.alloc(0);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.length % 4 !== 0) return null;
-  return Buffer.from(t, 'base64');
-}
-
-async function failDelay(started: number): Promise<void> {
-  const left = LIMITS.authFailureDelayMs - (Date.now() - started);
-  if (left > 0) await new Promise((r) => setTimeout(r, left));
-}
-
 async function failed(s: Pop3Session, started: number, login: string): Promise<false> {
-  await failDelay(started);
+  await failureDelay(started);
   s.host.metrics.logins.inc({ result: 'fail' });
   s.log.info({ login: login.slice(0, 100) }, 'authentication failed');
   s.write(err('Authentication failed.', 'AUTH'));
