@@ -6,7 +6,7 @@
  *
  *   npm run bench:idle -- [--steps 10000,25000,50000,100000] [--out idle.json]
  *       [--backends auto] [--login-procs auto] [--min-avail 2] [--client-limit 9000] [--gens auto]
- *       [--concurrency 64] [--settle 15] [--messages 2] [--keep-data] [--hold SECONDS]
+ *       [--concurrency 64] [--hibernate 30] [--settle HIBERNATE+10] [--messages 2] [--keep-data] [--hold SECONDS]
  *
  * Everything runs on loopback as a real deployment spreads over hosts: every process stays within
  * its 20,000 open files and every source address within its ~28,000 ephemeral ports.
@@ -52,7 +52,9 @@ const MIN_AVAIL = Math.min(LOGIN_PROCS, Number(arg('min-avail', '2')));
 /** Proxy -> backend source addresses: one per 20,000 sessions (each could take ~28,000). */
 const PROXY_SOURCES = Math.max(2, Math.ceil(MAX / 20_000));
 const CONCURRENCY = Number(arg('concurrency', '64'));
-const SETTLE_S = Number(arg('settle', '15'));
+/** Backends' imap.hibernateTimeout (seconds); the settle window outlasts it so every session is measured hibernated. */
+const HIBERNATE_S = Number(arg('hibernate', '30'));
+const SETTLE_S = Number(arg('settle', String(HIBERNATE_S + 10)));
 const MESSAGES = Number(arg('messages', '2'));
 const OUT = arg('out', '');
 const KEEP = process.argv.includes('--keep-data');
@@ -116,7 +118,7 @@ function backendConfig(dir: string, root: string, name: string): string {
   writeFileSync(path, `node: { hostname: ${name}, dataDir: ${data} }
 directory: { path: ${join(dir, 'users.yaml')} }
 storage: { fsync: false, mailRoot: ${root} }
-imap: { host: 127.0.0.1, port: 0, tlsPort: null, maxUserIpConnections: 100, processLimit: 1000000 }
+imap: { host: 127.0.0.1, port: 0, tlsPort: null, maxUserIpConnections: 100, processLimit: 1000000, hibernateTimeout: ${HIBERNATE_S}s }
 pop3: { host: 127.0.0.1, port: null, tlsPort: null }
 lmtp: { host: 127.0.0.1, port: 0, socket: false }
 managesieve: { host: 127.0.0.1, port: null }
@@ -333,7 +335,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => { void stopAll().then(() => process.exit(130)); });
   const results: StepResult[] = [];
-  const params = { steps: STEPS, backends: BACKENDS, loginProcesses: LOGIN_PROCS, minAvail: MIN_AVAIL, clientLimit: CLIENT_LIMIT, generators: GENS, proxySources: PROXY_SOURCES, concurrency: CONCURRENCY, settleSeconds: SETTLE_S, messages: MESSAGES };
+  const params = { steps: STEPS, backends: BACKENDS, loginProcesses: LOGIN_PROCS, minAvail: MIN_AVAIL, clientLimit: CLIENT_LIMIT, generators: GENS, proxySources: PROXY_SOURCES, concurrency: CONCURRENCY, settleSeconds: SETTLE_S, hibernateSeconds: HIBERNATE_S, messages: MESSAGES };
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? '', memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadavgAtStart: readFileSync('/proc/loadavg', 'utf8').trim() };
   log(`params ${JSON.stringify(params)}`);
   try {
