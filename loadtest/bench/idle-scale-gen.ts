@@ -2,7 +2,8 @@
  * One load generator process of the idle-scale benchmark (idle-scale.ts forks several: a process may
  * hold 20,000 open files, and one source address reaches the proxy's port from ~28,000 ephemeral ports).
  * Each connection binds its source address (round robin over --sources), then LOGIN, SELECT INBOX,
- * IDLE, and stays. The state per connection is a socket and a few fields: what this process costs is
+ * IDLE, and stays; as RFC 2177 §3 advises, it ends and re-issues each IDLE before 29 minutes pass
+ * (servers may log off a client idle for 30 minutes, RFC 3501 §5.4; ours does). The state per connection is a socket and a few fields: what this process costs is
  * not what is measured, but it has to fit thousands of connections too.
  *
  * IPC from the parent:  { t: 'ramp', to }   open connections until `to` are idle (or failed)
@@ -23,11 +24,13 @@ const STEP = Number(arg('step', '1'));
 const PASSWORD = arg('password', 'pass');
 const CONCURRENCY = Number(arg('concurrency', '64'));
 const TIMEOUT_MS = Number(arg('timeout', '60000'));
+/** Re-issue IDLE after this long (RFC 2177 §3: "at least every 29 minutes"). */
+const REIDLE_MS = Number(arg('reidle', String(25 * 60_000)));
 
 type ToParent =
   | { t: 'ramped'; alive: number; opened: number; failed: number; ms: number; errors: Record<string, number>; loginMsP50: number; loginMsP99: number }
   | { t: 'exists'; user: string; at: number }
-  | { t: 'status'; alive: number; failed: number; dropped: number };
+  | { t: 'status'; alive: number; failed: number; dropped: number; reidled: number };
 const send = (m: ToParent) => { if (process.connected) process.send!(m); };
 
 let opened = 0;
@@ -37,6 +40,22 @@ let dropped = 0;
 let nextSource = 0;
 const errors: Record<string, number> = {};
 let watched: string | null = null;
+/** Idling sockets in the order their IDLE began, for the re-IDLE sweep (one timer for all). */
+const idlers: Array<{ sock: net.Socket; since: number }> = [];
+let reidled = 0;
+setInterval(() => {
+  const now = Date.now();
+  // Oldest first; a re-issued IDLE goes to the back. DONE then IDLE pipelined: the tagged OK and the
+  // new "+" arrive while the socket is in the idle state, where only EXISTS is looked at.
+  while (idlers.length && now - idlers[0]!.since >= REIDLE_MS) {
+    const e = idlers.shift()!;
+    if (e.sock.destroyed) continue;
+    e.sock.write('DONE\r\nc IDLE\r\n');
+    e.since = now;
+    idlers.push(e);
+    reidled++;
+  }
+}, Math.min(60_000, REIDLE_MS)).unref();
 
 function fail(why: string): void {
   failed++;
@@ -95,6 +114,7 @@ function session(user: string): Promise<number | null> {
         } else if (step === 3 && line.startsWith('+')) {
           buf = '';
           alive++;
+          idlers.push({ sock, since: Date.now() });
           done(true);
           return;
         } else if (step === 3 && line.startsWith('c ')) {
@@ -130,6 +150,6 @@ async function ramp(to: number): Promise<void> {
 process.on('message', (m: { t: string; to?: number; user?: string }) => {
   if (m.t === 'ramp') void ramp(m.to!);
   else if (m.t === 'watch') watched = m.user!;
-  else if (m.t === 'status') send({ t: 'status', alive, failed, dropped });
+  else if (m.t === 'status') send({ t: 'status', alive, failed, dropped, reidled });
 });
 process.on('disconnect', () => process.exit(0));

@@ -60,7 +60,10 @@ for (const server of ['ours', 'dovecot'] as const) {
     const p = ports();
     assert.ok(p.pop3, `${server} has a POP3 listener`);
     const f = join(out, `pop3-${server}.json`);
-    const r = await runCli(['pop3', '--pop3-port', String(p.pop3), '--imap-port', String(p.imap), '--seed-per-user', '8', ...common, '--output', f]).done;
+    // All 32 seeded messages must be downloaded and deleted before the run ends: 3 s is enough on a
+    // quiet machine, not on a loaded one (a stop mid-session leaves its RETRs without DELE), so 10 s.
+    const args = common.map((a, i) => (common[i - 1] === '--duration' ? '10s' : a));
+    const r = await runCli(['pop3', '--pop3-port', String(p.pop3), '--imap-port', String(p.imap), '--seed-per-user', '8', ...args, '--output', f]).done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const res = read(f);
     clean(res);
