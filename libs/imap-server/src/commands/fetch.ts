@@ -137,15 +137,12 @@ export async function fetch(s: Session, cmd: CmdOf<'FETCH'>): Promise<Reply | vo
     // Metadata only (FLAGS, UID, sizes, dates): one synchronous pass, no promise per message;
     // lines go out in batches of 4 × imapOutputBatchChars, one socket write each (a drain check
     // flushes the session's output, so checking every few lines would mean a write per few lines).
+    // (UID FLAGS alone without CONDSTORE took fetchUidFlags above; with CONDSTORE MODSEQ joins it.)
     let batch = '';
-    // UID FETCH n:* (FLAGS), the resync every client does: its line without the generic walk.
-    const uidFlags = items.length === 2 && items[0]!.kind === 'uid' && items[1]!.kind === 'flags' && seenChanged.size === 0;
     for (let k = 0; k < targets.length; k++) {
       const t = targets[k]!;
       const e = t.entry;
-      batch += uidFlags
-        ? '* ' + t.seq + ' FETCH (UID ' + e.uid + ' FLAGS ' + formatFlags(e.rec.flags, s.view!.recent.has(e.uid)) + ')\r\n'
-        : metaLine(t, items, s.view!.recent.has(e.uid), seenChanged.has(e.uid), null);
+      batch += metaLine(t, items, s.view!.recent.has(e.uid), seenChanged.has(e.uid), null);
       if (batch.length >= 4 * LIMITS.imapOutputBatchChars) {
         s.write(batch);
         batch = '';
